@@ -1,0 +1,55 @@
+"""Every event and command of Callcast, grouped by the context that writes them."""
+
+from callcast_contracts.envelope import register
+from callcast_contracts.events.calls import (
+    CallAnswered,
+    CallAttemptStarted,
+    CallEnded,
+    CallRinging,
+    FlowNodeExecuted,
+    PromptPlayed,
+)
+from callcast_contracts.events.contacts import (
+    AudienceCreated,
+    AudienceMembersAdded,
+    AudienceMembersRemoved,
+    ContactDeleted,
+    ContactSaved,
+)
+from callcast_contracts.events.dialing import DialRequested
+from callcast_contracts.events.flows import AudioUploaded, FlowDeleted, FlowVersionSaved
+from callcast_contracts.events.outcomes import CallOutcomeReported
+from callcast_contracts.events.programs import (
+    AttemptDispatched,
+    ExecutionCompleted,
+    ExecutionLaunched,
+    JobCompleted,
+    JobsEnrolled,
+)
+
+ALL_EVENTS = (
+    ContactSaved,
+    ContactDeleted,
+    AudienceCreated,
+    AudienceMembersAdded,
+    AudienceMembersRemoved,
+    FlowVersionSaved,
+    FlowDeleted,
+    AudioUploaded,
+    ExecutionLaunched,
+    JobsEnrolled,
+    AttemptDispatched,
+    JobCompleted,
+    ExecutionCompleted,
+    DialRequested,
+    CallAttemptStarted,
+    CallRinging,
+    CallAnswered,
+    FlowNodeExecuted,
+    PromptPlayed,
+    CallEnded,
+    CallOutcomeReported,
+)
+register(*ALL_EVENTS)
+
+__all__ = [cls.__name__ for cls in ALL_EVENTS] + ["ALL_EVENTS"]

@@ -1,0 +1,70 @@
+"""Events of the scheduler's event-sourced aggregates.
+
+- ``programs.<org>.execution.<executionId>``: ExecutionLaunched, JobsEnrolled, ExecutionCompleted
+- ``programs.<org>.job.<jobId>``: AttemptDispatched, JobCompleted
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from callcast_contracts.envelope import Event
+
+
+class ExecutionLaunched(Event, frozen=True, kw_only=True):
+    execution_id: str
+    program_id: str
+    audience_id: str
+    flow_id: str
+    flow_version: int
+    caller_ids: list[str]
+    retry_strategy: dict[str, Any]
+    concurrency: int
+    total_contacts: int
+    scheduled_start_at: datetime
+    scheduled_stop_at: datetime | None = None
+
+
+class EnrolledJob(msgspec.Struct, kw_only=True, frozen=True, rename="camel"):
+    job_id: str
+    contact_id: str
+    phone: str
+
+
+class JobsEnrolled(Event, frozen=True, kw_only=True):
+    """The audience snapshot, in chunks: these contacts are the execution's jobs."""
+
+    execution_id: str
+    chunk: int
+    jobs: list[EnrolledJob]
+
+
+class AttemptDispatched(Event, frozen=True, kw_only=True):
+    """A dial command for this attempt was (or is being) published; never twice per attempt."""
+
+    job_id: str
+    execution_id: str
+    attempt_id: str
+    attempt_number: int
+    caller_id: str
+    not_before: datetime | None = None
+
+
+class JobCompleted(Event, frozen=True, kw_only=True):
+    """The job reached its final state: ``status`` is ``completed`` or ``failed``."""
+
+    job_id: str
+    execution_id: str
+    status: str
+    outcome: str
+    attempts: int
+
+
+class ExecutionCompleted(Event, frozen=True, kw_only=True):
+    execution_id: str
+    status: str
+    contacts_completed: int
+    contacts_failed: int

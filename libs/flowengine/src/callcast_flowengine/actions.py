@@ -1,0 +1,57 @@
+"""What the engine asks its driver (the dialer or the simulator) to do next."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Dial:
+    node_id: str
+    timeout_ms: int
+    enable_amd: bool
+    amd: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Play:
+    """Play items in order; each item is resolved (values already substituted)."""
+
+    node_id: str
+    items: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class CollectDigits:
+    node_id: str
+    config: dict[str, Any]
+    prompt: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Record:
+    node_id: str
+    max_duration_sec: int
+    silence_timeout_sec: int
+    beep: bool
+
+
+@dataclass(frozen=True)
+class Hangup:
+    """Hang up the call (if one is up), then the run is finished with ``outcome``."""
+
+    node_id: str | None
+    outcome: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Finished:
+    """Nothing more to do: the call is already down or never came up."""
+
+    outcome: str
+    reason: str | None = None
+
+
+Action = Dial | Play | CollectDigits | Record | Hangup | Finished

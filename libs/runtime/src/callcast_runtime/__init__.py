@@ -1,0 +1,1 @@
+"""Shared runtime of every Callcast service: settings, logging, tracing, NATS, PostgreSQL, HTTP."""

@@ -1,0 +1,182 @@
+"""The host every service process runs in: one object owns settings, NATS, PostgreSQL and HTTP.
+
+A service's ``bootstrap.py`` builds a ``ServiceSpec`` (its routes, subscribers, background tasks,
+migrations) and calls ``run(spec)``. Tests build the same spec with other settings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from faststream.nats import NatsBroker
+from litestar import Litestar
+from litestar.di import Provide
+from nats.js import JetStreamContext
+
+from callcast_contracts.streams import ALL_STREAMS
+from callcast_runtime.db import Pool, open_pool, ping
+from callcast_runtime.http import build_app
+from callcast_runtime.logging import configure_logging, get_logger
+from callcast_runtime.messaging import EventStore, create_broker, ensure_streams
+from callcast_runtime.migrations import apply_migrations
+from callcast_runtime.outbox import OutboxRelay
+from callcast_runtime.settings import Settings, load_settings
+from callcast_runtime.tracing import configure_tracing, shutdown_tracing
+
+log = get_logger(__name__)
+
+
+class Runtime:
+    """What a running service holds. Handlers receive it through dependency injection."""
+
+    def __init__(self, settings: Settings, broker: NatsBroker) -> None:
+        self.settings = settings
+        self.broker = broker
+        self.pool: Pool | None = None
+        self.relay: OutboxRelay | None = None
+        self._js: JetStreamContext | None = None
+        self._events: EventStore | None = None
+        self.tasks: list[asyncio.Task[Any]] = []
+        self.started = asyncio.Event()
+
+    @property
+    def js(self) -> JetStreamContext:
+        assert self._js is not None, "NATS is not connected yet"
+        return self._js
+
+    @property
+    def events(self) -> EventStore:
+        assert self._events is not None, "NATS is not connected yet"
+        return self._events
+
+    @property
+    def db(self) -> Pool:
+        assert self.pool is not None, "this service has no database"
+        return self.pool
+
+    def spawn(self, coro: Awaitable[Any], name: str) -> None:
+        """A background task that is logged when it dies and cancelled at shutdown."""
+
+        async def guarded() -> None:
+            try:
+                await coro
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("background task crashed", task=name)
+
+        self.tasks.append(asyncio.create_task(guarded(), name=name))
+
+
+Hook = Callable[[Runtime], Awaitable[None]]
+
+
+@dataclass
+class ServiceSpec:
+    name: str
+    route_handlers: Sequence[Any] = ()
+    migrations: Path | None = None
+    uses_database: bool = True
+    uses_outbox: bool = False
+    #: Registers faststream subscribers on ``runtime.broker`` (before the broker starts).
+    register_subscribers: Callable[[Runtime], None] | None = None
+    on_start: Sequence[Hook] = ()
+    on_stop: Sequence[Hook] = ()
+    openapi_description: str = ""
+    api_key_security: bool = False
+    extra_dependencies: dict[str, Any] = field(default_factory=dict)
+    pool_max_size: int = 10
+
+
+def create_app(spec: ServiceSpec, settings: Settings | None = None) -> Litestar:
+    settings = settings or load_settings(spec.name)
+    broker = create_broker(settings.nats_url, name=spec.name)
+    runtime = Runtime(settings, broker)
+    if spec.register_subscribers:
+        spec.register_subscribers(runtime)
+
+    async def startup() -> None:
+        configure_tracing(spec.name, settings.instance_id, settings.otlp_endpoint)
+        if spec.uses_database:
+            if not settings.database_url:
+                raise RuntimeError("DATABASE_URL is not set")
+            if spec.migrations is not None:
+                await apply_migrations(settings.database_url, settings.db_schema, spec.migrations)
+            runtime.pool = await open_pool(settings.database_url, settings.db_schema, max_size=spec.pool_max_size)
+        await broker.connect()
+        runtime._js = broker.connection.jetstream()
+        runtime._events = EventStore(runtime._js)
+        await ensure_streams(runtime._js, ALL_STREAMS)
+        if spec.uses_outbox and runtime.pool is not None:
+            runtime.relay = OutboxRelay(runtime.pool, runtime._js, settings.db_schema)
+            runtime.relay.start()
+        for hook in spec.on_start:
+            await hook(runtime)
+        await broker.start()
+        runtime.started.set()
+        log.info("service started", port=settings.http_port)
+
+    async def shutdown() -> None:
+        for hook in spec.on_stop:
+            with contextlib.suppress(Exception):
+                await hook(runtime)
+        for task in runtime.tasks:
+            task.cancel()
+        for task in runtime.tasks:
+            with contextlib.suppress(BaseException):
+                await task
+        if runtime.relay:
+            await runtime.relay.stop()
+        with contextlib.suppress(Exception):
+            await broker.stop()
+        if runtime.pool:
+            await runtime.pool.close()
+        shutdown_tracing()
+
+    async def nats_ready() -> bool:
+        try:
+            return runtime.started.is_set() and broker.connection.is_connected
+        except Exception:
+            return False
+
+    async def db_ready() -> bool:
+        return runtime.pool is not None and await ping(runtime.pool)
+
+    readiness = [nats_ready] + ([db_ready] if spec.uses_database else [])
+    deps = {"runtime": Provide(lambda: runtime, use_cache=True, sync_to_thread=False)}
+    deps.update(spec.extra_dependencies)
+    app = build_app(
+        service=spec.name,
+        route_handlers=spec.route_handlers,
+        readiness=readiness,
+        on_startup=[startup],
+        on_shutdown=[shutdown],
+        dependencies=deps,
+        state={"runtime": runtime},
+        openapi_description=spec.openapi_description,
+        api_key_security=spec.api_key_security,
+    )
+    return app
+
+
+def run(spec: ServiceSpec) -> None:
+    settings = load_settings(spec.name)
+    configure_logging(spec.name, settings.log_format, settings.log_level)
+    app = create_app(spec, settings)
+    config = uvicorn.Config(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        loop="uvloop",
+        lifespan="on",
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=20,
+    )
+    uvicorn.Server(config).run()

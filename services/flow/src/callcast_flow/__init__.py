@@ -1,0 +1,1 @@
+"""callcast-flow."""
