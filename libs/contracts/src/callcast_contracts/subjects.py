@@ -21,6 +21,7 @@ class Context(StrEnum):
 class Aggregate(StrEnum):
     CONTACT = "contact"
     AUDIENCE = "audience"
+    CUSTOM_ATTRIBUTE = "attribute"
     FLOW = "flow"
     AUDIO = "audio"
     PROGRAM = "program"

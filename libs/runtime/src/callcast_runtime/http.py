@@ -69,6 +69,9 @@ def _validation_handler(request: Request[Any, Any, Any], exc: ValidationExceptio
             field, code, params, human = str(key), "invalid", dict[str, Any](), f"{key}: {message}"
         else:
             field, code, params, human = describe_decode_error(message)
+            if key and field == "body":
+                # litestar strips msgspec's " - at `$.x`" suffix and gives the path as ``key``.
+                field, human = str(key), human.replace("body:", f"{key}:", 1)
         field_errors.setdefault(field, []).append(human)
         field_details.setdefault(field, []).append({"code": code, "params": params})
     if not field_errors:
@@ -162,6 +165,7 @@ def build_app(
     api_key_security: bool = False,
     cors: bool = False,
     request_max_body_size: int = 10 * 1024 * 1024,
+    readiness_report: Callable[[], Awaitable[tuple[bool, dict[str, Any]]]] | None = None,
 ) -> Litestar:
     @get("/health/live", include_in_schema=False, sync_to_thread=False)
     def live() -> dict[str, str]:
@@ -171,8 +175,12 @@ def build_app(
     async def ready() -> Response[dict[str, Any]]:
         results = [await check() for check in readiness]
         ok = all(results)
+        details: dict[str, Any] = {}
+        if readiness_report is not None:
+            reported_ok, details = await readiness_report()
+            ok = ok and reported_ok
         return Response(
-            {"status": "ready" if ok else "not_ready", "service": service},
+            {"status": "ready" if ok else "not_ready", "service": service, **details},
             status_code=200 if ok else 503,
             media_type=MediaType.JSON,
         )

@@ -24,9 +24,9 @@ def _versioned(folder: Path, prefix: str = "") -> list[tuple[str, Path]]:
     return [(prefix + p.stem, p) for p in files]
 
 
-async def apply_migrations(database_url: str, schema: str, folder: Path) -> list[str]:
+async def apply_migrations(database_url: str, schema: str, folder: Path | None) -> list[str]:
     """Apply the runtime's shared tables (outbox, projection positions), then the service's own."""
-    files = _versioned(RUNTIME_SQL, "runtime/") + _versioned(folder)
+    files = _versioned(RUNTIME_SQL, "runtime/") + (_versioned(folder) if folder else [])
     applied: list[str] = []
     lock_key = zlib.crc32(f"callcast-migrations-{schema}".encode())
     async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:

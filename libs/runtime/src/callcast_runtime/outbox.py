@@ -116,6 +116,8 @@ class OutboxRelay:
                 headers[MSG_ID_HEADER] = row["msg_id"]
                 futures.append(await self.js.publish_async(row["subject"], bytes(row["payload"]), headers=headers))
             await asyncio.gather(*futures)
-            await conn.execute("DELETE FROM outbox WHERE position <= %s", (rows[-1]["position"],))
+            # Delete exactly the rows sent: a transaction holding a lower position may commit
+            # after the SELECT, and ``position <= last`` would delete its row unpublished.
+            await conn.execute("DELETE FROM outbox WHERE position = ANY(%s)", ([row["position"] for row in rows],))
             await conn.commit()
             return len(rows)

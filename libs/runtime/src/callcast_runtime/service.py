@@ -44,6 +44,8 @@ class Runtime:
         self._events: EventStore | None = None
         self.tasks: list[asyncio.Task[Any]] = []
         self.started = asyncio.Event()
+        #: The service's own objects (built by ``ServiceSpec.wire``), by dependency name.
+        self.components: dict[str, Any] = {}
 
     @property
     def js(self) -> JetStreamContext:
@@ -84,6 +86,9 @@ class ServiceSpec:
     migrations: Path | None = None
     uses_database: bool = True
     uses_outbox: bool = False
+    #: Builds the service's objects from the runtime; each becomes an injectable dependency of
+    #: the same name (e.g. ``{"scheduler": Scheduler(runtime)}`` → a ``scheduler`` parameter).
+    wire: Callable[[Runtime], dict[str, Any]] | None = None
     #: Registers faststream subscribers on ``runtime.broker`` (before the broker starts).
     register_subscribers: Callable[[Runtime], None] | None = None
     on_start: Sequence[Hook] = ()
@@ -92,12 +97,17 @@ class ServiceSpec:
     api_key_security: bool = False
     extra_dependencies: dict[str, Any] = field(default_factory=dict)
     pool_max_size: int = 10
+    #: Readiness beyond NATS/PostgreSQL (the gateway's: every service is ready): ``(ready, details)``;
+    #: ``details`` are merged into the ``/health/ready`` body.
+    readiness_report: Callable[[Runtime], Awaitable[tuple[bool, dict[str, Any]]]] | None = None
 
 
 def create_app(spec: ServiceSpec, settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings(spec.name)
     broker = create_broker(settings.nats_url, name=spec.name)
     runtime = Runtime(settings, broker)
+    if spec.wire:
+        runtime.components = spec.wire(runtime)
     if spec.register_subscribers:
         spec.register_subscribers(runtime)
 
@@ -106,8 +116,7 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> Litestar:
         if spec.uses_database:
             if not settings.database_url:
                 raise RuntimeError("DATABASE_URL is not set")
-            if spec.migrations is not None:
-                await apply_migrations(settings.database_url, settings.db_schema, spec.migrations)
+            await apply_migrations(settings.database_url, settings.db_schema, spec.migrations)
             runtime.pool = await open_pool(settings.database_url, settings.db_schema, max_size=spec.pool_max_size)
         await broker.connect()
         runtime._js = broker.connection.jetstream()
@@ -149,7 +158,15 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> Litestar:
         return runtime.pool is not None and await ping(runtime.pool)
 
     readiness = [nats_ready] + ([db_ready] if spec.uses_database else [])
+    report_readiness = spec.readiness_report
+
+    async def readiness_report() -> tuple[bool, dict[str, Any]]:
+        assert report_readiness is not None
+        return await report_readiness(runtime)
+
     deps = {"runtime": Provide(lambda: runtime, use_cache=True, sync_to_thread=False)}
+    for name, component in runtime.components.items():
+        deps[name] = Provide(_constant(component), use_cache=True, sync_to_thread=False)
     deps.update(spec.extra_dependencies)
     app = build_app(
         service=spec.name,
@@ -161,8 +178,16 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> Litestar:
         state={"runtime": runtime},
         openapi_description=spec.openapi_description,
         api_key_security=spec.api_key_security,
+        readiness_report=readiness_report if report_readiness is not None else None,
     )
     return app
+
+
+def _constant(value: Any) -> Callable[[], Any]:
+    def provide() -> Any:
+        return value
+
+    return provide
 
 
 def run(spec: ServiceSpec) -> None:

@@ -11,10 +11,14 @@ from callcast_contracts.events.calls import (
 )
 from callcast_contracts.events.contacts import (
     AudienceCreated,
+    AudienceDeleted,
     AudienceMembersAdded,
     AudienceMembersRemoved,
+    AudienceUpdated,
     ContactDeleted,
     ContactSaved,
+    CustomAttributeDeleted,
+    CustomAttributeSaved,
 )
 from callcast_contracts.events.dialing import DialRequested
 from callcast_contracts.events.flows import AudioUploaded, FlowDeleted, FlowVersionSaved
@@ -25,6 +29,7 @@ from callcast_contracts.events.programs import (
     ExecutionLaunched,
     JobCompleted,
     JobsEnrolled,
+    RetryScheduled,
 )
 
 ALL_EVENTS = (
@@ -33,12 +38,17 @@ ALL_EVENTS = (
     AudienceCreated,
     AudienceMembersAdded,
     AudienceMembersRemoved,
+    AudienceUpdated,
+    AudienceDeleted,
+    CustomAttributeSaved,
+    CustomAttributeDeleted,
     FlowVersionSaved,
     FlowDeleted,
     AudioUploaded,
     ExecutionLaunched,
     JobsEnrolled,
     AttemptDispatched,
+    RetryScheduled,
     JobCompleted,
     ExecutionCompleted,
     DialRequested,

@@ -61,10 +61,15 @@ class PromptPlayed(Event, frozen=True, kw_only=True):
     max_receive_gap_ms: float | None
     max_send_lateness_ms: float
     interrupted: bool = False
+    #: The play node's ``nodeExecutionIndex`` (as in its FlowNodeExecuted), so reports can give
+    #: the prompt its node context; None from dialers that predate the field.
+    node_execution_index: int | None = None
 
 
 class CallEnded(Event, frozen=True, kw_only=True):
     attempt_id: str
+    job_id: str
+    attempt_number: int
     outcome: str  # completed | no_answer | busy | rejected | failed | voicemail | user_hangup ...
     outcome_reason: str | None = None
     sip_status: int | None = None

@@ -1,5 +1,6 @@
-"""Events of the contact context (subjects ``contacts.<org>.contact.<id>`` and
-``contacts.<org>.audience.<id>``). They carry state, so other services keep their own copies."""
+"""Events of the contact context (subjects ``contacts.<org>.contact.<id>``,
+``contacts.<org>.audience.<id>`` and ``contacts.<org>.attribute.<id>``). They carry state, so
+other services keep their own copies."""
 
 from __future__ import annotations
 
@@ -26,6 +27,9 @@ class ContactSnapshot(msgspec.Struct, kw_only=True, frozen=True, rename="camel")
     gender: str | None = None
     channels: list[str] = []
     custom_attributes: dict[str, Any] = {}
+    #: Bumped on every change of the contact (1 on creation): a consumer keeps the highest
+    #: revision it saw and ignores an older snapshot that arrives late (e.g. a replay).
+    revision: int = 0
 
 
 class ContactSaved(Event, frozen=True, kw_only=True):
@@ -35,7 +39,12 @@ class ContactSaved(Event, frozen=True, kw_only=True):
 
 
 class ContactDeleted(Event, frozen=True, kw_only=True):
+    """A contact was soft-deleted. It has left every audience (each one got an
+    ``AudienceMembersRemoved`` before this event)."""
+
     contact_id: str
+    #: The contact's revision after the deletion (one more than its last ``ContactSaved``).
+    revision: int = 0
 
 
 class AudienceCreated(Event, frozen=True, kw_only=True):
@@ -43,6 +52,20 @@ class AudienceCreated(Event, frozen=True, kw_only=True):
     name: str
     description: str | None = None
     audience_type: str = "static"
+
+
+class AudienceUpdated(Event, frozen=True, kw_only=True):
+    """An audience's name or description changed; ``name``/``description`` are the new state."""
+
+    audience_id: str
+    name: str
+    description: str | None = None
+
+
+class AudienceDeleted(Event, frozen=True, kw_only=True):
+    """An audience was soft-deleted; its membership no longer exists for new launches."""
+
+    audience_id: str
 
 
 class AudienceMembersAdded(Event, frozen=True, kw_only=True):
@@ -53,3 +76,19 @@ class AudienceMembersAdded(Event, frozen=True, kw_only=True):
 class AudienceMembersRemoved(Event, frozen=True, kw_only=True):
     audience_id: str
     contact_ids: list[str]
+
+
+class CustomAttributeSaved(Event, frozen=True, kw_only=True):
+    """An organization's custom attribute was defined or its description changed
+    (subject ``contacts.<org>.attribute.<id>``). ``name`` is the slug contacts and flows use."""
+
+    attribute_id: str
+    name: str
+    display_name: str
+    attribute_type: str
+    description: str | None = None
+
+
+class CustomAttributeDeleted(Event, frozen=True, kw_only=True):
+    attribute_id: str
+    name: str

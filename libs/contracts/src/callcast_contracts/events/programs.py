@@ -1,7 +1,7 @@
 """Events of the scheduler's event-sourced aggregates.
 
 - ``programs.<org>.execution.<executionId>``: ExecutionLaunched, JobsEnrolled, ExecutionCompleted
-- ``programs.<org>.job.<jobId>``: AttemptDispatched, JobCompleted
+- ``programs.<org>.job.<jobId>``: AttemptDispatched, RetryScheduled, JobCompleted
 """
 
 from __future__ import annotations
@@ -51,6 +51,16 @@ class AttemptDispatched(Event, frozen=True, kw_only=True):
     attempt_number: int
     caller_id: str
     not_before: datetime | None = None
+
+
+class RetryScheduled(Event, frozen=True, kw_only=True):
+    """Attempt ``attempt_number - 1`` ended without success; the next one waits for ``not_before``."""
+
+    job_id: str
+    execution_id: str
+    attempt_number: int
+    not_before: datetime
+    last_outcome: str
 
 
 class JobCompleted(Event, frozen=True, kw_only=True):

@@ -1,0 +1,63 @@
+"""Wires the dialer: the SIP user agent, the audio store and the dial-command consumer."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from callcast_dialer.adapters.audio_store import AudioStore
+from callcast_dialer.adapters.sip import SipUserAgent
+from callcast_dialer.entrypoints.events import consume_dial_commands
+from callcast_dialer.handlers import DialHandler
+from callcast_runtime.service import Runtime, ServiceSpec
+
+
+def _trunk(value: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError(f"CALLCAST_SIP_TRUNK must be host:port, got {value!r}")
+    return host, int(port)
+
+
+def _wire(runtime: Runtime) -> dict[str, Any]:
+    settings = runtime.settings
+    ua = SipUserAgent(
+        local_host=os.environ.get("CALLCAST_SIP_BIND_HOST", "127.0.0.1"),
+        local_port=int(os.environ.get("CALLCAST_SIP_BIND_PORT", "0")),
+        trunk=_trunk(settings.sip_trunk),
+        user_agent="Callcast/0.1",
+    )
+    return {"ua": ua}
+
+
+async def _start(runtime: Runtime) -> None:
+    ua: SipUserAgent = runtime.components["ua"]
+    await ua.start()
+    handler = DialHandler(
+        events=runtime.events, ua=ua, audio=AudioStore(runtime.js), dialer_id=runtime.settings.instance_id
+    )
+    runtime.components["dial_handler"] = handler
+    max_calls = int(os.environ.get("CALLCAST_DIALER_MAX_CALLS", "200"))
+    runtime.spawn(consume_dial_commands(runtime, handler, max_calls), "dial-commands")
+
+
+async def _stop(runtime: Runtime) -> None:
+    for task in runtime.tasks:
+        task.cancel()
+    ua: SipUserAgent = runtime.components["ua"]
+    await ua.close()
+
+
+def build_spec() -> ServiceSpec:
+    return ServiceSpec(
+        name="dialer",
+        uses_database=False,
+        wire=_wire,
+        on_start=[_start],
+        on_stop=[_stop],
+        openapi_description=(
+            "The dialer owns live SIP sessions and their RTP media. It has no public API: it pulls "
+            "dial commands from the DIAL_COMMANDS work queue and writes the call-event stream "
+            "(calls.<org>.attempt.<attemptId>). Outbound trunk: CALLCAST_SIP_TRUNK (host:port)."
+        ),
+    )

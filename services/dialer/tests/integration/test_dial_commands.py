@@ -1,0 +1,137 @@
+"""The dialer against a real NATS JetStream and a real SIP callee (SIPp): exactly-once dialling."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import nats
+import pytest
+from litestar.testing import AsyncTestClient
+
+from callcast_contracts import ids
+from callcast_contracts.envelope import envelope
+from callcast_contracts.events import CallAttemptStarted, CallEnded, DialRequested, PromptPlayed
+from callcast_contracts.events.flows import FlowSnapshot
+from callcast_contracts.streams import ALL_STREAMS, CALLS
+from callcast_contracts.subjects import Aggregate, Context, subject
+from callcast_dialer.adapters.audio_store import AUDIO_BUCKET
+from callcast_dialer.bootstrap import build_spec
+from callcast_runtime.messaging import EventStore, ensure_streams
+from callcast_runtime.service import create_app
+from callcast_runtime.settings import load_settings
+from callcast_stack.sipp import SippCallee
+
+pytestmark = pytest.mark.integration
+
+ORG = "0b5f6a52-3a70-4a38-9a53-0c6cc3a5e001"
+PROMPT_FRAMES = 50  # one second of audio
+
+
+def _flow(audio_id: str) -> FlowSnapshot:
+    return FlowSnapshot(
+        flow_id=ids.new_id(),
+        version=1,
+        name="dial-play-hangup",
+        graph_hash="sha256:test",
+        start_node_id="dial-1",
+        nodes=[
+            {"id": "dial-1", "type": "dial", "config": {"timeout": 5000, "enableAMD": False},
+             "outputs": {"onAnswer": "play-1"}},
+            {"id": "play-1", "type": "play", "config": {"items": [{"type": "audioFile", "audioId": audio_id}]},
+             "outputs": {"onComplete": "hangup-1"}},
+            {"id": "hangup-1", "type": "hangup", "config": {}, "outputs": {}},
+        ],
+    )
+
+
+@pytest.fixture
+async def callee(tmp_path: Path) -> AsyncIterator[SippCallee]:
+    sipp = SippCallee("answer", log_dir=tmp_path, rtp_echo=True)
+    await sipp.start()
+    yield sipp
+    await sipp.stop()
+
+
+@pytest.fixture
+async def js(nats_url: str):  # type: ignore[no-untyped-def]
+    nc = await nats.connect(nats_url)
+    jsc = nc.jetstream()
+    await ensure_streams(jsc, ALL_STREAMS)
+    yield jsc
+    await nc.close()
+
+
+async def _command(js, audio_id: str) -> tuple[str, DialRequested]:  # type: ignore[no-untyped-def]
+    attempt = ids.new_id()
+    cmd = DialRequested(
+        attempt_id=attempt,
+        attempt_number=1,
+        job_id=ids.new_id(),
+        execution_id=None,
+        program_id=None,
+        contact_id=ids.new_id(),
+        to="+212600000001",
+        caller_id="+212500000000",
+        flow=_flow(audio_id),
+        contact={"firstName": "Test"},
+    )
+    return attempt, cmd
+
+
+async def _put_audio(js, frames: int) -> str:  # type: ignore[no-untyped-def]
+    try:
+        bucket = await js.object_store(AUDIO_BUCKET)
+    except Exception:
+        from nats.js.api import ObjectStoreConfig
+
+        bucket = await js.create_object_store(AUDIO_BUCKET, config=ObjectStoreConfig(bucket=AUDIO_BUCKET))
+    audio_id = ids.new_id()
+    await bucket.put(f"{ORG}/{audio_id}.ulaw", bytes([0xFF]) * (160 * frames))
+    return audio_id
+
+
+async def _wait_ended(events: EventStore, attempt: str, timeout: float = 20.0) -> list:  # type: ignore[type-arg]
+    subj = subject(Context.CALLS, ORG, Aggregate.ATTEMPT, attempt)
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        history = await events.load(CALLS.name, subj)
+        if history and isinstance(history[-1].envelope.data, CallEnded):
+            return history
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"attempt {attempt} did not end")
+
+
+async def test_redelivered_dial_command_dials_once(
+    nats_url: str, callee: SippCallee, js, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    host, port = callee.address
+    monkeypatch.setenv("NATS_URL", nats_url)
+    monkeypatch.setenv("CALLCAST_SIP_TRUNK", f"{host}:{port}")
+    app = create_app(build_spec(), load_settings("dialer"))
+    events = EventStore(js)
+    audio_id = await _put_audio(js, PROMPT_FRAMES)
+    attempt, cmd = await _command(js, audio_id)
+    env = envelope(cmd, org_id=ORG, aggregate_id=attempt)
+    dial_subject = subject(Context.DIAL, ORG, Aggregate.ATTEMPT, attempt)
+    async with AsyncTestClient(app):
+        await events.append(dial_subject, env, msg_id=f"dial-{attempt}")
+        history = await _wait_ended(events, attempt)
+        # The same command again, as if the duplicate window had passed (another msg-id).
+        await events.append(dial_subject, env, msg_id=f"dial-{attempt}-again")
+        await asyncio.sleep(2.0)
+        again = await events.load(CALLS.name, subject(Context.CALLS, ORG, Aggregate.ATTEMPT, attempt))
+
+    assert [e.envelope.type for e in again] == [e.envelope.type for e in history]
+    assert isinstance(history[0].envelope.data, CallAttemptStarted)
+    ended = history[-1].envelope.data
+    assert isinstance(ended, CallEnded)
+    assert ended.outcome == "completed", ended.outcome_reason
+    played = [e.envelope.data for e in history if isinstance(e.envelope.data, PromptPlayed)]
+    assert len(played) == 1
+    assert played[0].packets_sent == PROMPT_FRAMES
+    assert abs(played[0].packets_received - PROMPT_FRAMES) <= 1
+    assert played[0].max_receive_gap_ms is not None and played[0].max_receive_gap_ms <= 40
+    counts = await callee.wait_for_counts(successful=1)
+    assert counts.total == 1, "SIPp saw more than one call for one attempt"

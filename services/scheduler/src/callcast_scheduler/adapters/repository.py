@@ -1,0 +1,345 @@
+"""SQL of the scheduler's own schema. Every tenant-owned query filters by ``org_id``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+import psycopg
+from psycopg.rows import DictRow
+
+Conn = psycopg.AsyncConnection[DictRow]
+Row = dict[str, Any]
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else msgspec.json.encode(value).decode()
+
+
+# -- DIDs ---------------------------------------------------------------------------------------
+async def insert_did(conn: Conn, **v: Any) -> Row:
+    cur = await conn.execute(
+        "INSERT INTO dids (id, org_id, number, country, description, status) "
+        "VALUES (%(id)s, %(org_id)s, %(number)s, %(country)s, %(description)s, %(status)s) RETURNING *",
+        v,
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    return row
+
+
+async def get_did(conn: Conn, org_id: str, did_id: str) -> Row | None:
+    cur = await conn.execute(
+        "SELECT * FROM dids WHERE id = %s AND (org_id = %s OR is_shared) AND deleted_at IS NULL", (did_id, org_id)
+    )
+    return await cur.fetchone()
+
+
+async def list_dids(
+    conn: Conn, org_id: str, *, search: str | None, sort: str, order: str, limit: int, offset: int, status: str | None
+) -> tuple[list[Row], int]:
+    where = ["(org_id = %(org)s OR is_shared)", "deleted_at IS NULL"]
+    params: dict[str, Any] = {"org": org_id, "limit": limit, "offset": offset}
+    if search:
+        where.append("(number ILIKE %(q)s OR description ILIKE %(q)s)")
+        params["q"] = f"%{search}%"
+    if status:
+        where.append("status = %(status)s")
+        params["status"] = status
+    clause = " AND ".join(where)
+    cur = await conn.execute(f"SELECT count(*) AS n FROM dids WHERE {clause}", params)
+    total = (await cur.fetchone() or {"n": 0})["n"]
+    cur = await conn.execute(
+        f"SELECT * FROM dids WHERE {clause} ORDER BY {sort} {order}, id LIMIT %(limit)s OFFSET %(offset)s", params
+    )
+    return await cur.fetchall(), int(total)
+
+
+async def update_did(conn: Conn, org_id: str, did_id: str, changes: dict[str, Any]) -> Row | None:
+    if not changes:
+        return await get_did(conn, org_id, did_id)
+    sets = ", ".join(f"{k} = %({k})s" for k in changes)
+    cur = await conn.execute(
+        f"UPDATE dids SET {sets}, updated_at = now() WHERE id = %(id)s AND org_id = %(org)s "
+        "AND deleted_at IS NULL RETURNING *",
+        {**changes, "id": did_id, "org": org_id},
+    )
+    return await cur.fetchone()
+
+
+async def delete_did(conn: Conn, org_id: str, did_id: str) -> bool:
+    cur = await conn.execute(
+        "UPDATE dids SET deleted_at = now() WHERE id = %s AND org_id = %s AND deleted_at IS NULL RETURNING id",
+        (did_id, org_id),
+    )
+    return await cur.fetchone() is not None
+
+
+async def dids_by_ids(conn: Conn, org_id: str, ids: list[str]) -> dict[str, Row]:
+    """DIDs with these ids that are not deleted, whatever their org (the caller checks access)."""
+    cur = await conn.execute("SELECT * FROM dids WHERE id = ANY(%s::uuid[]) AND deleted_at IS NULL", (ids,))
+    return {str(r["id"]): r for r in await cur.fetchall()}
+
+
+# -- programs -----------------------------------------------------------------------------------
+async def insert_program(conn: Conn, **v: Any) -> Row:
+    v = {**v, "retry_strategy": _json(v["retry_strategy"]), "pause_windows": _json(v.get("pause_windows"))}
+    v["auto_pause_rules"] = _json(v.get("auto_pause_rules"))
+    cur = await conn.execute(
+        "INSERT INTO programs (id, org_id, name, description, mode, flow_id, audience_id, start_at, stop_at,"
+        " did_pool, retry_strategy, pause_windows, auto_pause_rules, concurrency) VALUES (%(id)s, %(org_id)s,"
+        " %(name)s, %(description)s, %(mode)s, %(flow_id)s, %(audience_id)s, %(start_at)s, %(stop_at)s,"
+        " %(did_pool)s::uuid[], %(retry_strategy)s, %(pause_windows)s, %(auto_pause_rules)s, %(concurrency)s)"
+        " RETURNING *",
+        v,
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    return row
+
+
+async def get_program(conn: Conn, org_id: str, program_id: str, *, for_update: bool = False) -> Row | None:
+    cur = await conn.execute(
+        "SELECT * FROM programs WHERE id = %s AND org_id = %s AND deleted_at IS NULL"
+        + (" FOR UPDATE" if for_update else ""),
+        (program_id, org_id),
+    )
+    return await cur.fetchone()
+
+
+async def list_programs(
+    conn: Conn, org_id: str, *, search: str | None, sort: str, order: str, limit: int, offset: int
+) -> tuple[list[Row], int]:
+    where = ["org_id = %(org)s", "deleted_at IS NULL"]
+    params: dict[str, Any] = {"org": org_id, "limit": limit, "offset": offset}
+    if search:
+        where.append("(name ILIKE %(q)s OR description ILIKE %(q)s)")
+        params["q"] = f"%{search}%"
+    clause = " AND ".join(where)
+    cur = await conn.execute(f"SELECT count(*) AS n FROM programs WHERE {clause}", params)
+    total = (await cur.fetchone() or {"n": 0})["n"]
+    cur = await conn.execute(
+        f"SELECT * FROM programs WHERE {clause} ORDER BY {sort} {order}, id LIMIT %(limit)s OFFSET %(offset)s",
+        params,
+    )
+    return await cur.fetchall(), int(total)
+
+
+async def update_program(conn: Conn, org_id: str, program_id: str, changes: dict[str, Any]) -> Row | None:
+    if not changes:
+        return await get_program(conn, org_id, program_id)
+    values = dict(changes)
+    for key in ("retry_strategy", "pause_windows", "auto_pause_rules"):
+        if key in values:
+            values[key] = _json(values[key])
+    sets = ", ".join(f"{k} = %({k})s" + ("::uuid[]" if k == "did_pool" else "") for k in values)
+    cur = await conn.execute(
+        f"UPDATE programs SET {sets}, updated_at = now() WHERE id = %(id)s AND org_id = %(org)s "
+        "AND deleted_at IS NULL RETURNING *",
+        {**values, "id": program_id, "org": org_id},
+    )
+    return await cur.fetchone()
+
+
+async def delete_program(conn: Conn, org_id: str, program_id: str) -> bool:
+    cur = await conn.execute(
+        "UPDATE programs SET deleted_at = now() WHERE id = %s AND org_id = %s AND deleted_at IS NULL RETURNING id",
+        (program_id, org_id),
+    )
+    return await cur.fetchone() is not None
+
+
+# -- copies of other contexts -----------------------------------------------------------------
+async def upsert_contact(conn: Conn, org_id: str, contact_id: str, phone: str, snapshot: Any, revision: int) -> None:
+    await conn.execute(
+        "INSERT INTO contacts (org_id, id, phone, snapshot, revision, deleted) VALUES (%s, %s, %s, %s, %s, false) "
+        "ON CONFLICT (org_id, id) DO UPDATE SET phone = EXCLUDED.phone, snapshot = EXCLUDED.snapshot, "
+        "revision = EXCLUDED.revision, deleted = false WHERE contacts.revision <= EXCLUDED.revision",
+        (org_id, contact_id, phone, _json(snapshot), revision),
+    )
+
+
+async def delete_contact(conn: Conn, org_id: str, contact_id: str) -> None:
+    await conn.execute("UPDATE contacts SET deleted = true WHERE org_id = %s AND id = %s", (org_id, contact_id))
+
+
+async def add_members(conn: Conn, org_id: str, audience_id: str, contact_ids: list[str]) -> None:
+    await conn.execute(
+        "INSERT INTO audience_members (org_id, audience_id, contact_id) "
+        "SELECT %s, %s, unnest(%s::uuid[]) ON CONFLICT DO NOTHING",
+        (org_id, audience_id, contact_ids),
+    )
+
+
+async def remove_members(conn: Conn, org_id: str, audience_id: str, contact_ids: list[str]) -> None:
+    await conn.execute(
+        "DELETE FROM audience_members WHERE org_id = %s AND audience_id = %s AND contact_id = ANY(%s::uuid[])",
+        (org_id, audience_id, contact_ids),
+    )
+
+
+async def audience_snapshot(conn: Conn, org_id: str, audience_id: str) -> list[Row]:
+    cur = await conn.execute(
+        "SELECT c.id AS contact_id, c.phone FROM audience_members m JOIN contacts c "
+        "ON c.org_id = m.org_id AND c.id = m.contact_id "
+        "WHERE m.org_id = %s AND m.audience_id = %s AND NOT c.deleted ORDER BY c.id",
+        (org_id, audience_id),
+    )
+    return await cur.fetchall()
+
+
+async def contact_snapshot(conn: Conn, org_id: str, contact_id: str) -> dict[str, Any]:
+    cur = await conn.execute("SELECT snapshot FROM contacts WHERE org_id = %s AND id = %s", (org_id, contact_id))
+    row = await cur.fetchone()
+    return dict(row["snapshot"]) if row else {}
+
+
+async def insert_flow_version(conn: Conn, org_id: str, flow_id: str, version: int, snapshot: Any) -> None:
+    await conn.execute(
+        "INSERT INTO flow_versions (org_id, flow_id, version, snapshot) VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+        (org_id, flow_id, version, _json(snapshot)),
+    )
+    await conn.execute("DELETE FROM flows_deleted WHERE org_id = %s AND flow_id = %s", (org_id, flow_id))
+
+
+async def mark_flow_deleted(conn: Conn, org_id: str, flow_id: str) -> None:
+    await conn.execute(
+        "INSERT INTO flows_deleted (org_id, flow_id) VALUES (%s, %s) ON CONFLICT DO NOTHING", (org_id, flow_id)
+    )
+
+
+async def latest_flow_version(conn: Conn, org_id: str, flow_id: str) -> Row | None:
+    cur = await conn.execute(
+        "SELECT v.version, v.snapshot FROM flow_versions v WHERE v.org_id = %s AND v.flow_id = %s "
+        "AND NOT EXISTS (SELECT 1 FROM flows_deleted d WHERE d.org_id = v.org_id AND d.flow_id = v.flow_id) "
+        "ORDER BY v.version DESC LIMIT 1",
+        (org_id, flow_id),
+    )
+    return await cur.fetchone()
+
+
+async def flow_version(conn: Conn, org_id: str, flow_id: str, version: int) -> Row | None:
+    cur = await conn.execute(
+        "SELECT version, snapshot FROM flow_versions WHERE org_id = %s AND flow_id = %s AND version = %s",
+        (org_id, flow_id, version),
+    )
+    return await cur.fetchone()
+
+
+# -- executions and jobs (projection) ---------------------------------------------------------
+async def insert_execution(conn: Conn, **v: Any) -> None:
+    v = {**v, "retry_strategy": _json(v["retry_strategy"])}
+    await conn.execute(
+        "INSERT INTO executions (id, org_id, program_id, audience_id, flow_id, flow_version, status, total_contacts,"
+        " caller_ids, retry_strategy, concurrency, scheduled_start_at, scheduled_stop_at, created_at, updated_at)"
+        " VALUES (%(id)s, %(org_id)s, %(program_id)s, %(audience_id)s, %(flow_id)s, %(flow_version)s, %(status)s,"
+        " %(total_contacts)s, %(caller_ids)s, %(retry_strategy)s, %(concurrency)s, %(scheduled_start_at)s,"
+        " %(scheduled_stop_at)s, %(created_at)s, %(created_at)s) ON CONFLICT (id) DO NOTHING",
+        v,
+    )
+
+
+async def get_execution(conn: Conn, org_id: str, execution_id: str) -> Row | None:
+    cur = await conn.execute("SELECT * FROM executions WHERE id = %s AND org_id = %s", (execution_id, org_id))
+    return await cur.fetchone()
+
+
+async def execution_by_id(conn: Conn, execution_id: str) -> Row | None:
+    cur = await conn.execute("SELECT * FROM executions WHERE id = %s", (execution_id,))
+    return await cur.fetchone()
+
+
+async def live_execution_of_program(conn: Conn, program_id: str) -> Row | None:
+    cur = await conn.execute(
+        "SELECT * FROM executions WHERE program_id = %s AND status IN "
+        "('scheduled', 'running', 'paused', 'paused_no_credits', 'paused_threshold') LIMIT 1",
+        (program_id,),
+    )
+    return await cur.fetchone()
+
+
+async def job_states(conn: Conn, execution_id: str) -> dict[str, int]:
+    cur = await conn.execute(
+        "SELECT status, count(*) AS n FROM jobs WHERE execution_id = %s GROUP BY status", (execution_id,)
+    )
+    return {r["status"]: int(r["n"]) for r in await cur.fetchall()}
+
+
+async def set_execution_status(conn: Conn, execution_id: str, status: str, at: datetime | None = None) -> None:
+    await conn.execute(
+        "UPDATE executions SET status = %s, updated_at = now(), "
+        "actual_start_at = CASE WHEN %s = 'running' THEN coalesce(actual_start_at, %s) ELSE actual_start_at END, "
+        "actual_end_at = CASE WHEN %s IN ('completed', 'stopped', 'cancelled') THEN coalesce(actual_end_at, %s) "
+        "ELSE actual_end_at END WHERE id = %s",
+        (status, status, at, status, at, execution_id),
+    )
+
+
+async def runnable_executions(conn: Conn, now: datetime) -> list[Row]:
+    cur = await conn.execute(
+        "SELECT * FROM executions WHERE status IN ('scheduled', 'running') AND scheduled_start_at <= %s", (now,)
+    )
+    return await cur.fetchall()
+
+
+async def insert_jobs(conn: Conn, org_id: str, execution_id: str, jobs: list[tuple[str, str, str]]) -> None:
+    async with conn.cursor() as cur:
+        await cur.executemany(
+            "INSERT INTO jobs (id, org_id, execution_id, contact_id, phone) VALUES (%s, %s, %s, %s, %s) "
+            "ON CONFLICT (id) DO NOTHING",
+            [(j, org_id, execution_id, c, p) for j, c, p in jobs],
+        )
+
+
+async def due_jobs(conn: Conn, execution_id: str, now: datetime, limit: int) -> list[Row]:
+    cur = await conn.execute(
+        "SELECT * FROM jobs WHERE execution_id = %s AND status IN ('pending', 'pending_retry') "
+        "AND (next_attempt_at IS NULL OR next_attempt_at <= %s) ORDER BY next_attempt_at NULLS FIRST, id "
+        "LIMIT %s FOR UPDATE SKIP LOCKED",
+        (execution_id, now, limit),
+    )
+    return await cur.fetchall()
+
+
+async def get_job(conn: Conn, job_id: str) -> Row | None:
+    cur = await conn.execute("SELECT * FROM jobs WHERE id = %s", (job_id,))
+    return await cur.fetchone()
+
+
+async def job_dispatched(conn: Conn, job_id: str, attempt_number: int) -> None:
+    await conn.execute(
+        "UPDATE jobs SET status = 'queued', attempts = greatest(attempts, %s), updated_at = now() "
+        "WHERE id = %s AND status IN ('pending', 'pending_retry') AND attempts < %s",
+        (attempt_number, job_id, attempt_number),
+    )
+
+
+async def job_calling(conn: Conn, job_id: str, attempt_number: int) -> None:
+    await conn.execute(
+        "UPDATE jobs SET status = 'calling', updated_at = now() WHERE id = %s AND attempts = %s AND status = 'queued'",
+        (job_id, attempt_number),
+    )
+
+
+async def job_retry(conn: Conn, job_id: str, attempt_number: int, not_before: datetime, outcome: str) -> None:
+    await conn.execute(
+        "UPDATE jobs SET status = 'pending_retry', next_attempt_at = %s, last_outcome = %s, updated_at = now() "
+        "WHERE id = %s AND attempts = %s - 1 AND status IN ('queued', 'calling')",
+        (not_before, outcome, job_id, attempt_number),
+    )
+
+
+async def job_completed(conn: Conn, job_id: str, status: str, outcome: str) -> None:
+    await conn.execute(
+        "UPDATE jobs SET status = %s, last_outcome = %s, next_attempt_at = NULL, updated_at = now() WHERE id = %s",
+        (status, outcome, job_id),
+    )
+
+
+async def jobs_in_flight(conn: Conn, execution_id: str) -> int:
+    cur = await conn.execute(
+        "SELECT count(*) AS n FROM jobs WHERE execution_id = %s AND status IN ('queued', 'calling')", (execution_id,)
+    )
+    row = await cur.fetchone()
+    return int(row["n"]) if row else 0
