@@ -1,0 +1,1 @@
+"""Thin edges: HTTP routes decode, call a handler, encode."""
