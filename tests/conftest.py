@@ -27,6 +27,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from support.failures import service_log_sections
+from support.otlp import OtlpReceiver
 from support.stack import start_test_stack
 
 from callcast_stack.callee import BackgroundCallee
@@ -42,16 +43,26 @@ def sip_callee(sipp_installed: str, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 @pytest.fixture(scope="session")
+def otlp_receiver() -> Iterator[OtlpReceiver]:
+    """Every process of the test stack exports its spans here (OTLP/HTTP)."""
+    receiver = OtlpReceiver().start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture(scope="session")
 def running_stack(
     sipp_installed: str,
     sip_callee: BackgroundCallee,
     new_database: Callable[[], str],
+    otlp_receiver: OtlpReceiver,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[LocalStack]:
     stack = start_test_stack(
         state_dir=tmp_path_factory.mktemp("stack"),
         database_url=new_database(),
         sip_trunk=sip_callee.trunk,
+        extra_env={"OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "200"},
     )
     try:
         yield stack

@@ -18,7 +18,14 @@ from callcast_stack.state import workspace_root
 ECHO_ENV = "CALLCAST_TEST_ECHO"
 
 
-def start_test_stack(*, state_dir: Path, database_url: str, sip_trunk: str, nats_url: str | None = None) -> LocalStack:
+def start_test_stack(
+    *,
+    state_dir: Path,
+    database_url: str,
+    sip_trunk: str,
+    nats_url: str | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> LocalStack:
     """Start and return a ready stack; the caller stops it (``stack.stop()``)."""
     stack = LocalStack(
         StackOptions(
@@ -29,6 +36,7 @@ def start_test_stack(*, state_dir: Path, database_url: str, sip_trunk: str, nats
             durable=False,
             echo=sys.__stdout__ if os.environ.get(ECHO_ENV) else None,
             cwd=workspace_root(Path(__file__)),
+            extra_env=extra_env or {},
         )
     )
     stack.start()

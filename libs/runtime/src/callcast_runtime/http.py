@@ -72,6 +72,9 @@ def _validation_handler(request: Request[Any, Any, Any], exc: ValidationExceptio
             if key and field == "body":
                 # litestar strips msgspec's " - at `$.x`" suffix and gives the path as ``key``.
                 field, human = str(key), human.replace("body:", f"{key}:", 1)
+            elif key and key != "data" and code in ("unknownField", "required") and "." not in field:
+                # A nested object's unknown/missing property: ``key`` is the object's path.
+                field, human = f"{key}.{field}", f"{key}.{human}"
         field_errors.setdefault(field, []).append(human)
         field_details.setdefault(field, []).append({"code": code, "params": params})
     if not field_errors:

@@ -28,6 +28,7 @@ from nats.js.api import (
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 
+import callcast_contracts.events  # noqa: F401  (registers every event type for decode)
 from callcast_contracts.envelope import Envelope, Event, UnknownEventType, decode, encode
 from callcast_contracts.streams import StreamSpec
 from callcast_contracts.subjects import (
@@ -209,7 +210,9 @@ def durable_event_consumer(
         deliver_policy=DeliverPolicy.ALL,
     )
 
-    async def consume(body: list[bytes], msg: NatsMessage) -> None:
+    # ``body`` is whatever faststream decoded (JSON payloads become dicts): unused, and typed Any
+    # so that its validation never rejects a batch; the raw messages are decoded below.
+    async def consume(body: Any, msg: NatsMessage) -> None:
         raws: list[Msg] = list(msg.raw_message)  # type: ignore[call-overload]
         for i, raw in enumerate(raws):
             try:

@@ -1,0 +1,1 @@
+"""The gateway's pure rules: API keys, organizations, the route table, header policy. No I/O."""
