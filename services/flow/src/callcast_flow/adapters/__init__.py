@@ -1,0 +1,1 @@
+"""Adapters: PostgreSQL repositories, the JetStream object store, the audio transcoder."""

@@ -1,0 +1,1 @@
+"""Entry points: the HTTP API (the flow service consumes no events yet)."""
