@@ -141,7 +141,7 @@ class SippCallee:
         if codec not in _CODEC_PAYLOAD_TYPES:
             raise ValueError(f"codec must be PCMU or PCMA, not {codec!r}")
         self.scenario = scenario
-        self.log_dir = Path(log_dir)
+        self.log_dir = Path(log_dir).absolute()  # SIPp runs with cwd=log_dir
         self.host = host
         self.port = port
         self.media_port = media_port
@@ -404,11 +404,17 @@ def main(argv: list[str] | None = None) -> None:
         )
         await callee.start()
         print(f"SIPp {args.scenario} callee on sip:{callee.host}:{callee.port}", flush=True)
-        try:
-            await callee.wait()
-        finally:
-            await callee.stop()
-            print(f"calls: {callee.counts()}", flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        exited = asyncio.ensure_future(callee.wait())
+        stopped = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({exited, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        await callee.stop()
+        await exited
+        print(f"calls: {callee.counts()}", flush=True)
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run())

@@ -1,0 +1,1 @@
+"""Adapters: the dialer's I/O (SIP signalling, RTP media)."""

@@ -1,0 +1,251 @@
+"""Client transactions over an unreliable transport (RFC 3261 §17.1, RFC 6026).
+
+INVITE (§17.1.1): Timer A retransmits from T1 doubling, Timer B (64·T1) gives up while no
+response came; any 1xx stops both (ringing can last as long as the TU allows — the TU cancels).
+A 300–699 final is ACKed here, with the INVITE's branch, and the transaction lingers for Timer D
+to re-ACK retransmissions of that final. A 2xx is passed up and, per RFC 6026, the transaction
+stays "accepted" for Timer M (64·T1) so retransmitted or forked 2xx reach the TU, which ACKs
+them itself (the 2xx ACK is a separate transaction).
+
+Non-INVITE (§17.1.2, for BYE and CANCEL): Timer E retransmits from T1 doubling up to T2 (T2
+straight away once a 1xx arrived), Timer F (64·T1) gives up; after the final, Timer K (T4)
+absorbs retransmitted finals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from .headers import Headers
+from .message import SipRequest, SipResponse
+
+log = logging.getLogger(__name__)
+
+Address = tuple[str, int]
+
+
+@dataclass(frozen=True)
+class SipTimers:
+    t1: float = 0.5  # RTT estimate
+    t2: float = 4.0  # maximum retransmit interval for non-INVITE requests
+    t4: float = 5.0  # maximum time a message stays in the network
+    timer_d: float = 32.0  # lingering after a non-2xx final to re-ACK retransmissions (UDP)
+
+    @property
+    def timeout(self) -> float:
+        """Timers B, F, H, J and M: 64·T1."""
+        return 64 * self.t1
+
+
+class TransactionTimeout(Exception):
+    """Timer B or F fired: no final response."""
+
+
+class SipSender(Protocol):
+    def send(self, message: SipRequest | bytes, address: Address) -> None: ...
+
+    def register(self, transaction: ClientTransaction) -> None: ...
+
+    def unregister(self, transaction: ClientTransaction) -> None: ...
+
+
+class ClientTransaction:
+    def __init__(
+        self,
+        sender: SipSender,
+        request: SipRequest,
+        destination: Address,
+        timers: SipTimers,
+    ) -> None:
+        branch = request.top_via.branch
+        if not branch:
+            raise ValueError("request has no Via branch")
+        self.request = request
+        self.destination = destination
+        self.timers = timers
+        self.key = (branch, request.method)
+        self.final: asyncio.Future[SipResponse] = asyncio.get_running_loop().create_future()
+        self.state = "init"
+        self._sender = sender
+        self._data = request.to_bytes()
+        self._retransmit_handle: asyncio.TimerHandle | None = None
+        self._timeout_handle: asyncio.TimerHandle | None = None
+        self._linger_handle: asyncio.TimerHandle | None = None
+        self.retransmissions = 0
+
+    def start(self) -> None:
+        self._sender.register(self)
+        self._send()
+        self._start_timers()
+
+    def on_response(self, response: SipResponse) -> None:
+        raise NotImplementedError
+
+    def terminate(self) -> None:
+        self.state = "terminated"
+        for handle in (self._retransmit_handle, self._timeout_handle, self._linger_handle):
+            if handle is not None:
+                handle.cancel()
+        self._sender.unregister(self)
+        if not self.final.done():
+            self.final.set_exception(TransactionTimeout("transaction terminated"))
+            self.final.exception()  # mark retrieved: nobody may be waiting any more
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _start_timers(self) -> None:
+        raise NotImplementedError
+
+    def _send(self) -> None:
+        self._sender.send(self._data, self.destination)
+
+    def _schedule_retransmit(self, interval: float) -> None:
+        loop = asyncio.get_running_loop()
+        self._retransmit_handle = loop.call_later(interval, self._on_retransmit_timer, interval)
+
+    def _on_retransmit_timer(self, interval: float) -> None:
+        raise NotImplementedError
+
+    def _stop_retransmitting(self) -> None:
+        if self._retransmit_handle is not None:
+            self._retransmit_handle.cancel()
+            self._retransmit_handle = None
+
+    def _stop_timeout(self) -> None:
+        if self._timeout_handle is not None:
+            self._timeout_handle.cancel()
+            self._timeout_handle = None
+
+    def _on_timeout(self) -> None:
+        log.info("%s %s timed out", self.request.method, self.key[0])
+        if not self.final.done():
+            self.final.set_exception(TransactionTimeout(f"{self.request.method} timed out"))
+            self.final.exception()  # fire-and-forget transactions (CANCEL) must not log noise
+        self.terminate()
+
+    def _linger(self, seconds: float) -> None:
+        self._linger_handle = asyncio.get_running_loop().call_later(seconds, self.terminate)
+
+
+class InviteClientTransaction(ClientTransaction):
+    def __init__(
+        self,
+        sender: SipSender,
+        request: SipRequest,
+        destination: Address,
+        timers: SipTimers,
+        *,
+        on_provisional: Callable[[SipResponse], None] | None = None,
+        on_extra_2xx: Callable[[SipResponse], None] | None = None,
+    ) -> None:
+        super().__init__(sender, request, destination, timers)
+        self.on_provisional = on_provisional
+        self.on_extra_2xx = on_extra_2xx
+        self.provisional_received = asyncio.Event()
+        self._ack: bytes | None = None
+
+    def _start_timers(self) -> None:
+        self.state = "calling"
+        self._schedule_retransmit(self.timers.t1)  # Timer A
+        loop = asyncio.get_running_loop()
+        self._timeout_handle = loop.call_later(self.timers.timeout, self._on_timeout)  # Timer B
+
+    def _on_retransmit_timer(self, interval: float) -> None:
+        if self.state != "calling":
+            return
+        self.retransmissions += 1
+        self._send()
+        self._schedule_retransmit(interval * 2)
+
+    def on_response(self, response: SipResponse) -> None:
+        status = response.status
+        if status < 200:
+            if self.state in ("calling", "proceeding"):
+                self.state = "proceeding"
+                self._stop_retransmitting()
+                self._stop_timeout()  # Timer B only guards the "calling" state
+                self.provisional_received.set()
+                if self.on_provisional is not None:
+                    self.on_provisional(response)
+        elif status < 300:
+            if self.state in ("calling", "proceeding"):
+                self.state = "accepted"
+                self._stop_retransmitting()
+                self._stop_timeout()
+                self.final.set_result(response)
+                self._linger(self.timers.timeout)  # Timer M
+            elif self.state == "accepted" and self.on_extra_2xx is not None:
+                self.on_extra_2xx(response)
+        elif self.state in ("calling", "proceeding"):
+            self.state = "completed"
+            self._stop_retransmitting()
+            self._stop_timeout()
+            self._ack = self._build_ack(response).to_bytes()
+            self._sender.send(self._ack, self.destination)
+            self.final.set_result(response)
+            self._linger(self.timers.timer_d)  # Timer D
+        elif self.state == "completed" and self._ack is not None:
+            self._sender.send(self._ack, self.destination)  # the final was retransmitted
+
+    def _build_ack(self, response: SipResponse) -> SipRequest:
+        """ACK for a non-2xx final: same branch and Request-URI as the INVITE (§17.1.1.3)."""
+        invite = self.request
+        headers = Headers()
+        headers.add("Via", invite.headers.require("Via"))
+        for route in invite.headers.get_all("Route"):
+            headers.add("Route", route)
+        headers.add("Max-Forwards", "70")
+        headers.add("From", invite.headers.require("From"))
+        headers.add("To", response.headers.require("To"))
+        headers.add("Call-ID", invite.call_id)
+        headers.add("CSeq", f"{invite.cseq[0]} ACK")
+        return SipRequest(headers=headers, method="ACK", uri=invite.uri)
+
+    def build_cancel(self) -> SipRequest:
+        """CANCEL matching this INVITE: same branch, Request-URI, Call-ID, From, To, CSeq number."""
+        invite = self.request
+        headers = Headers()
+        headers.add("Via", invite.headers.require("Via"))
+        for route in invite.headers.get_all("Route"):
+            headers.add("Route", route)
+        headers.add("Max-Forwards", "70")
+        headers.add("From", invite.headers.require("From"))
+        headers.add("To", invite.headers.require("To"))
+        headers.add("Call-ID", invite.call_id)
+        headers.add("CSeq", f"{invite.cseq[0]} CANCEL")
+        user_agent = invite.headers.get("User-Agent")
+        if user_agent:
+            headers.add("User-Agent", user_agent)
+        return SipRequest(headers=headers, method="CANCEL", uri=invite.uri)
+
+
+class NonInviteClientTransaction(ClientTransaction):
+    def _start_timers(self) -> None:
+        self.state = "trying"
+        self._schedule_retransmit(self.timers.t1)  # Timer E
+        loop = asyncio.get_running_loop()
+        self._timeout_handle = loop.call_later(self.timers.timeout, self._on_timeout)  # Timer F
+
+    def _on_retransmit_timer(self, interval: float) -> None:
+        if self.state not in ("trying", "proceeding"):
+            return
+        self.retransmissions += 1
+        self._send()
+        next_interval = self.timers.t2 if self.state == "proceeding" else interval * 2
+        self._schedule_retransmit(min(next_interval, self.timers.t2))
+
+    def on_response(self, response: SipResponse) -> None:
+        if self.state not in ("trying", "proceeding"):
+            return  # retransmitted final while lingering in "completed" (Timer K)
+        if response.status < 200:
+            self.state = "proceeding"
+            return
+        self.state = "completed"
+        self._stop_retransmitting()
+        self._stop_timeout()
+        self.final.set_result(response)
+        self._linger(self.timers.t4)  # Timer K
