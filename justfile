@@ -89,7 +89,7 @@ fmt:
 [group('contracts')]
 [doc('Regenerate proto/ (JSON Schemas, AsyncAPI, OpenAPI) from the code')]
 contracts:
-    uv run python -m callcast_contracts.generate
+    uv run python -m callcast_stack.contracts
 
 [positional-arguments]
 [group('bench')]

@@ -34,7 +34,12 @@ CHANNELS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "contacts.{orgId}.audience.{audienceId}": (
         "contact",
         "CONTACTS",
-        ("AudienceCreated", "AudienceMembersAdded", "AudienceMembersRemoved"),
+        ("AudienceCreated", "AudienceUpdated", "AudienceDeleted", "AudienceMembersAdded", "AudienceMembersRemoved"),
+    ),
+    "contacts.{orgId}.attribute.{attributeId}": (
+        "contact",
+        "CONTACTS",
+        ("CustomAttributeSaved", "CustomAttributeDeleted"),
     ),
     "flows.{orgId}.flow.{flowId}": ("flow", "FLOWS", ("FlowVersionSaved", "FlowDeleted")),
     "flows.{orgId}.audio.{audioId}": ("flow", "FLOWS", ("AudioUploaded",)),
@@ -93,7 +98,7 @@ def openapi_documents(apps: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def asyncapi_document(apps: dict[str, Any], schemas: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    from faststream.nats import JStream, NatsBroker
+    from faststream.nats import JStream, NatsBroker, PullSub
     from faststream.specification import AsyncAPI
 
     brokers = [app.state.runtime.broker for app in apps.values()]
@@ -108,6 +113,7 @@ def asyncapi_document(apps: dict[str, Any], schemas: dict[str, dict[str, Any]]) 
         f"{Context.DIAL}.>",
         stream=JStream(DIAL_COMMANDS.name, declare=False),
         durable="dialer",
+        pull_sub=PullSub(batch_size=1),
         title="dialer:consume",
         description="Dial commands, pulled by any dialer instance when it has a free call slot.",
     )(_doc_only)
