@@ -55,7 +55,8 @@ def configure_logging(service: str, fmt: str = "json", level: str = "info") -> N
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(max(lvl, logging.WARNING) if fmt == "console" else lvl)
-    for noisy in ("uvicorn.access",):
+    # faststream narrates every fetch and task restart at INFO; our handlers log what matters.
+    for noisy in ("uvicorn.access", "faststream"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

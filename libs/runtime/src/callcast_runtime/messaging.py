@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import faststream.nats.subscriber.usecases.stream_pull_subscriber as _faststream_pull
 import nats.js.errors
 from faststream import AckPolicy
 from faststream.nats import ConsumerConfig, JStream, NatsBroker, NatsMessage, PullSub
@@ -42,6 +43,12 @@ from callcast_runtime.logging import get_logger
 from callcast_runtime.tracing import extract_context, inject_headers, tracer
 
 log = get_logger(__name__)
+
+# faststream's batch pull loop catches only ``nats.errors.TimeoutError``, but nats-py 2.16's
+# ``fetch`` also raises a bare ``asyncio.TimeoutError`` when the deadline runs out between its two
+# pull requests. That escapes the loop and drops the messages it had fetched already: unacked,
+# they wait for ``ack_wait`` (30 s) before being redelivered. Catch the base class there.
+_faststream_pull.TimeoutError = TimeoutError  # type: ignore[misc,assignment]
 
 
 def create_broker(nats_url: str, *, name: str) -> NatsBroker:
