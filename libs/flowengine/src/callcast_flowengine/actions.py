@@ -8,10 +8,14 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Dial:
+    """Place the call. ``implicit``: no dial node came first, so the engine asks for the call
+    (defaults, no AMD) before the node ``node_id``, which needs a live call."""
+
     node_id: str
     timeout_ms: int
     enable_amd: bool
     amd: dict[str, Any] = field(default_factory=dict)
+    implicit: bool = False
 
 
 @dataclass(frozen=True)
@@ -24,9 +28,14 @@ class Play:
 
 @dataclass(frozen=True)
 class CollectDigits:
+    """Play ``prompt`` (may be empty), then collect keys as ``config`` says (every default filled
+    in: ``mode``, ``maxDigits``, ``timeoutMs``, ``interDigitTimeoutMs``, ``finishOnKey``).
+    ``attempt`` counts re-prompts after a timeout or an invalid entry (1 = the first)."""
+
     node_id: str
     config: dict[str, Any]
     prompt: list[dict[str, Any]]
+    attempt: int = 1
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Results the driver feeds back to the engine."""
+"""Results the driver feeds back to the engine (``FlowRun.resume``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from dataclasses import dataclass
 class DialResult:
     #: answered | busy | no_answer | rejected | failed
     status: str
-    answered_by: str = "human"  # human | machine | unknown
+    #: human | machine | unknown (AMD could not tell, or was off)
+    answered_by: str = "human"
     reason: str | None = None
 
 
@@ -20,6 +21,10 @@ class PlayCompleted:
 
 @dataclass(frozen=True)
 class DigitsCollected:
+    """The keys pressed, without the finish key. ``timeout``: nothing was entered in time;
+    ``invalid``: the driver refused the entry (the engine also reads a key press no digit branch
+    takes as invalid, when the node has branches and no ``onSuccess``)."""
+
     digits: str | None
     #: success | timeout | invalid
     result: str = "success"
@@ -27,6 +32,9 @@ class DigitsCollected:
 
 @dataclass(frozen=True)
 class RecordCompleted:
+    """``complete``: something was recorded (the recording stops at silence or at the maximum
+    duration); ``timeout``: the callee said nothing before the silence timeout (no recording)."""
+
     recording_id: str | None
     #: complete | timeout
     result: str = "complete"
