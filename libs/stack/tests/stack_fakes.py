@@ -2,7 +2,8 @@
 
 ``write_fake_services(directory)`` writes packages ``callcast_<name>`` into ``directory``; put it
 first on PYTHONPATH and ``python -m callcast_<name>`` runs the fake instead of the real service.
-The fake gateway also answers ``create-org NAME`` like the real one (the key on the last line).
+The fake gateway also answers ``create-org NAME`` like the real one (the key on the last line), and
+the fake flow ``install-system-dictionaries`` (installing nothing).
 
 Behaviour is steered by environment variables, per service (``FAKE_<NAME>_…``) or for all
 (``FAKE_…``): ``READY_AFTER_S`` (answer 503 on /health/ready until then), ``EXIT_CODE`` (exit
@@ -32,6 +33,10 @@ def setting(key, default=None):
 if NAME == "gateway" and sys.argv[1:2] == ["create-org"]:
     print(f"created organization {sys.argv[2]!r} in {os.environ['DATABASE_URL']}")
     print(f"cc_fake_key_for_{sys.argv[2].replace(' ', '_')}")
+    sys.exit(0)
+
+if NAME == "flow" and sys.argv[1:2] == ["install-system-dictionaries"]:
+    print("fr: system dictionary (fake): 0 installed, 0 already there, 0 failed")
     sys.exit(0)
 
 if setting("EXIT_CODE"):

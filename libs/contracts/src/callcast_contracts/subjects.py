@@ -24,6 +24,7 @@ class Aggregate(StrEnum):
     CUSTOM_ATTRIBUTE = "attribute"
     FLOW = "flow"
     AUDIO = "audio"
+    DICTIONARY = "dictionary"
     PROGRAM = "program"
     EXECUTION = "execution"
     JOB = "job"

@@ -43,6 +43,11 @@ CHANNELS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     ),
     "flows.{orgId}.flow.{flowId}": ("flow", "FLOWS", ("FlowVersionSaved", "FlowDeleted")),
     "flows.{orgId}.audio.{audioId}": ("flow", "FLOWS", ("AudioUploaded",)),
+    "flows.{orgId}.dictionary.{dictionaryId}": (
+        "flow",
+        "FLOWS",
+        ("DictionarySaved", "DictionaryDeleted", "DictionaryEntrySaved", "DictionaryEntryDeleted"),
+    ),
     "programs.{orgId}.execution.{executionId}": (
         "scheduler",
         "PROGRAMS",

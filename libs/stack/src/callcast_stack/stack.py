@@ -35,6 +35,7 @@ from callcast_stack.state import (
     write_stack_info,
 )
 from callcast_stack.supervisor import DEFAULT_READY_TIMEOUT_S, Supervisor
+from callcast_stack.system_dictionaries import install_system_dictionaries
 
 DEV_GATEWAY_PORT = 8080
 
@@ -97,6 +98,7 @@ class LocalStack:
             began = time.monotonic()
             self._start_services()
             self.timings["services"] = time.monotonic() - began
+            install_system_dictionaries(self.database_url, self.nats_url, echo=self.options.echo)
             self._record(status="ready")
         except BaseException:
             self.stop()

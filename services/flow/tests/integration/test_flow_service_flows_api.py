@@ -32,7 +32,7 @@ def nodes_array() -> list[dict[str, Any]]:
             "id": "menu",
             "type": "dtmf",
             "config": {"mode": "single_digit", "maxDigits": 1, "timeoutMs": 5000},
-            "outputs": {"branches": {"1": "bye", "2": "menu"}, "onTimeout": "bye"},
+            "outputs": {"branches": {"1": "bye", "2": "menu"}, "onTimeout": "bye", "onInvalid": "bye"},
         },
         {"id": "bye", "type": "hangup", "config": {}, "outputs": {}},
     ]

@@ -42,7 +42,7 @@ def good_graph() -> dict[str, Any]:
                     "mode": "single_digit",
                     "prompt": [{"type": "audioFile", "audioId": AUDIO_ID}],
                 },
-                "outputs": {"branches": {"1": "play-1", "*": "menu"}, "onTimeout": "bye"},
+                "outputs": {"branches": {"1": "play-1", "*": "menu"}, "onTimeout": "bye", "onInvalid": "bye"},
             },
             {
                 "id": "play-1",

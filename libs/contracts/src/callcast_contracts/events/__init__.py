@@ -21,7 +21,15 @@ from callcast_contracts.events.contacts import (
     CustomAttributeSaved,
 )
 from callcast_contracts.events.dialing import DialRequested
-from callcast_contracts.events.flows import AudioUploaded, FlowDeleted, FlowVersionSaved
+from callcast_contracts.events.flows import (
+    AudioUploaded,
+    DictionaryDeleted,
+    DictionaryEntryDeleted,
+    DictionaryEntrySaved,
+    DictionarySaved,
+    FlowDeleted,
+    FlowVersionSaved,
+)
 from callcast_contracts.events.outcomes import CallOutcomeReported
 from callcast_contracts.events.programs import (
     AttemptDispatched,
@@ -45,6 +53,10 @@ ALL_EVENTS = (
     FlowVersionSaved,
     FlowDeleted,
     AudioUploaded,
+    DictionarySaved,
+    DictionaryDeleted,
+    DictionaryEntrySaved,
+    DictionaryEntryDeleted,
     ExecutionLaunched,
     JobsEnrolled,
     AttemptDispatched,

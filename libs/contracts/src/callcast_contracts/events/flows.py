@@ -1,4 +1,5 @@
-"""Events of the flow context (``flows.<org>.flow.<id>``, ``flows.<org>.audio.<id>``)."""
+"""Events of the flow context (``flows.<org>.flow.<id>``, ``flows.<org>.audio.<id>``,
+``flows.<org>.dictionary.<id>`` — ``<org>`` is ``system`` for the system dictionaries)."""
 
 from __future__ import annotations
 
@@ -36,3 +37,41 @@ class AudioUploaded(Event, frozen=True, kw_only=True):
     duration_ms: int
     object_name: str
     codec: str = "PCMU"
+
+
+class DictionarySaved(Event, frozen=True, kw_only=True):
+    """A dictionary was created or its name/description changed (``revision`` counts the saves)."""
+
+    dictionary_id: str
+    name: str
+    language: str
+    is_system: bool
+    revision: int
+
+
+class DictionaryDeleted(Event, frozen=True, kw_only=True):
+    """A dictionary was (soft) deleted: its entries are no longer looked up."""
+
+    dictionary_id: str
+
+
+class DictionaryEntrySaved(Event, frozen=True, kw_only=True):
+    """A dictionary key's clip is in the object store under ``object_name`` (8 kHz mono G.711
+    μ-law); a key saved again replaces the object and bumps ``revision``; ``digest`` is
+    ``sha256:<hex>`` of the object's bytes (a cache key for players)."""
+
+    dictionary_id: str
+    entry_id: str
+    key: str
+    language: str
+    object_name: str
+    digest: str
+    duration_ms: int
+    revision: int
+    codec: str = "PCMU"
+
+
+class DictionaryEntryDeleted(Event, frozen=True, kw_only=True):
+    dictionary_id: str
+    entry_id: str
+    key: str
