@@ -1,4 +1,5 @@
-"""Wires the dialer: the SIP user agent, the audio store and the dial-command consumer."""
+"""Wires the dialer: the SIP user agent, the audio store, the spoken-content client (NATS
+request/reply to the flow service) and the dial-command consumer."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import os
 from typing import Any
 
 from callcast_dialer.adapters.audio_store import AudioStore
+from callcast_dialer.adapters.prompt_audio import PromptAssembler
 from callcast_dialer.adapters.sip import SipUserAgent
+from callcast_dialer.adapters.spoken_renderer import DEFAULT_TIMEOUT_S, SpokenRenderer
 from callcast_dialer.entrypoints.events import consume_dial_commands
 from callcast_dialer.handlers import DialHandler
 from callcast_runtime.service import Runtime, ServiceSpec
@@ -33,8 +36,15 @@ def _wire(runtime: Runtime) -> dict[str, Any]:
 async def _start(runtime: Runtime) -> None:
     ua: SipUserAgent = runtime.components["ua"]
     await ua.start()
+    spoken = SpokenRenderer(
+        runtime.broker.connection,
+        timeout_s=float(os.environ.get("CALLCAST_DIALER_SPOKEN_TIMEOUT_S", DEFAULT_TIMEOUT_S)),
+    )
     handler = DialHandler(
-        events=runtime.events, ua=ua, audio=AudioStore(runtime.js), dialer_id=runtime.settings.instance_id
+        events=runtime.events,
+        ua=ua,
+        prompts=PromptAssembler(audio=AudioStore(runtime.js), spoken=spoken),
+        dialer_id=runtime.settings.instance_id,
     )
     runtime.components["dial_handler"] = handler
     max_calls = int(os.environ.get("CALLCAST_DIALER_MAX_CALLS", "200"))

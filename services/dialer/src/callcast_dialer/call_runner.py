@@ -1,6 +1,14 @@
 """One call attempt, end to end: the flow engine decides, SIP and RTP act, the log records.
 
 Every step leaves an event on ``calls.<org>.attempt.<attemptId>``; ``CallEnded`` is always last.
+
+A play node (or a dtmf node's prompt) is played as one stream: audio files come from the object
+store by id, ``number``/``date``/``word`` items are rendered by the flow service into dictionary
+clips (``rpc.flow.spoken.render``), and everything is joined into a single buffer before the
+first packet leaves, so there is no gap between items or clips. If any part cannot be had, the
+node fails (``ActionFailed`` with the reason) and the flow's error rule decides. A dtmf node's
+``FlowNodeExecuted.data`` records the keys received and how each arrived (``rfc4733`` or
+``sip_info``).
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ from callcast_contracts.events import (
     PromptPlayed,
 )
 from callcast_dialer.adapters.attempt_log import AttemptLog
-from callcast_dialer.adapters.audio_store import AudioNotFound, AudioStore
+from callcast_dialer.adapters.prompt_audio import PROMPT_FAILURES, PromptAssembler
 from callcast_dialer.adapters.sip import InviteResult, SipCall, SipUserAgent
 from callcast_flowengine import (
     Action,
@@ -53,17 +61,27 @@ def _ts(t: float | None) -> datetime | None:
 
 class CallRunner:
     def __init__(
-        self, *, command: DialRequested, org_id: str, log_: AttemptLog, ua: SipUserAgent, audio: AudioStore
+        self,
+        *,
+        command: DialRequested,
+        org_id: str,
+        log_: AttemptLog,
+        ua: SipUserAgent,
+        prompts: PromptAssembler,
     ) -> None:
         self.cmd = command
         self.org_id = org_id
         self.log = log_
         self.ua = ua
-        self.audio = audio
+        self.prompts = prompts
         self.call: SipCall | None = None
         self.invite: InviteResult | None = None
         self.hangup_by: str | None = None
         self._emitted = 0
+        #: Digits taken from ``call.dtmf`` so far (the n-th is ``call.rtp.received_digits[n]``).
+        self._digits_taken = 0
+        #: Facts about a node's execution for its FlowNodeExecuted ``data``, by (node, index).
+        self._node_facts: dict[tuple[str, int], dict[str, Any]] = {}
         contact = command.contact
         name = contact.get("fullName") or " ".join(p for p in (contact.get("firstName"), contact.get("lastName")) if p)
         self.run = FlowRun(
@@ -173,55 +191,42 @@ class CallRunner:
     async def _play(self, node_id: str, items: list[dict[str, Any]]) -> CallEvent:
         call = self.call
         assert call is not None
+        index = self.run.node_execution_count  # the node's nodeExecutionIndex (it is running)
         try:
-            payloads = [await self._item_audio(item, call.codec) for item in items]
-        except (AudioNotFound, ValueError) as err:
-            return ActionFailed(str(err))
+            prompt = await self.prompts.assemble(self.org_id, items)
+        except PROMPT_FAILURES as err:
+            return ActionFailed(f"cannot play the prompt: {err}")
         call.rtp.reset_receive_stats()
         started = time.monotonic()
-        sent = 0
-        max_late = 0.0
-        interrupted = False
-        for payload in payloads:
-            play = asyncio.ensure_future(call.play(payload))
-            bye = asyncio.ensure_future(call.remote_hangup.wait())
-            done, _ = await asyncio.wait({play, bye}, return_when=asyncio.FIRST_COMPLETED)
-            if play not in done:
-                call.rtp.stop_playback()
-                interrupted = True
-            stats = await play
-            bye.cancel()
-            sent += stats.frames_sent
-            max_late = max(max_late, stats.max_lateness_ms)
-            if interrupted:
-                break
+        # The stored audio is μ-law; the session converts it once to the negotiated codec.
+        play = asyncio.ensure_future(call.play(prompt.ulaw, "PCMU"))
+        bye = asyncio.ensure_future(call.remote_hangup.wait())
+        done, _ = await asyncio.wait({play, bye}, return_when=asyncio.FIRST_COMPLETED)
+        interrupted = play not in done
+        if interrupted:
+            call.rtp.stop_playback()
+        stats = await play
+        bye.cancel()
         await asyncio.sleep(_MEDIA_DRAIN_S)
         rx = call.rtp.stats()
         await self.log.append(
             PromptPlayed(
                 attempt_id=self.cmd.attempt_id,
                 node_id=node_id,
-                items=items,
+                items=prompt.items,
                 duration_ms=int((time.monotonic() - started - _MEDIA_DRAIN_S) * 1000),
-                packets_sent=sent,
+                packets_sent=stats.frames_sent,
                 packets_received=rx.audio_packets_received,
                 max_receive_gap_ms=round(rx.max_gap_ms, 2) if rx.audio_packets_received > 1 else None,
-                max_send_lateness_ms=round(max_late, 2),
+                max_send_lateness_ms=round(stats.max_lateness_ms, 2),
                 interrupted=interrupted,
+                node_execution_index=index,
             )
         )
         if interrupted or call.remote_hangup.is_set():
             self.hangup_by = "callee"
             return CalleeHungUp()
         return PlayCompleted()
-
-    async def _item_audio(self, item: dict[str, Any], codec: str) -> bytes:
-        if item.get("type") == "audioFile":
-            audio_id = item.get("audioId")
-            if not isinstance(audio_id, str):
-                raise ValueError("audioFile item without audioId")
-            return await self.audio.for_codec(self.org_id, audio_id, codec)
-        raise ValueError(f"play item type {item.get('type')!r} needs dictionaries, not available yet")
 
     async def _collect(self, action: CollectDigits) -> CallEvent:
         call = self.call
@@ -236,8 +241,11 @@ class CallRunner:
         finish = str(cfg.get("finishOnKey", "#")) if multi else None
         first_timeout = int(cfg.get("timeoutMs", 5000)) / 1000
         inter_timeout = int(cfg.get("interDigitTimeoutMs", 3000)) / 1000
+        facts = self._node_facts.setdefault((action.node_id, self.run.node_execution_count), {"keysReceived": []})
+        listening_since = time.monotonic()
         digits = ""
         timeout = first_timeout
+        hung_up = False
         while len(digits) < max_digits:
             getter = asyncio.ensure_future(call.dtmf.get())
             bye = asyncio.ensure_future(call.remote_hangup.wait())
@@ -245,18 +253,31 @@ class CallRunner:
             bye.cancel()
             if getter not in done:
                 getter.cancel()
-                if bye in done:
-                    self.hangup_by = "callee"
-                    return CalleeHungUp()
+                hung_up = bye in done
                 break
             digit = getter.result()
+            facts["keysReceived"].append(self._key_fact(call, digit, listening_since))
             if finish and digit == finish:
                 break
             digits += digit
             timeout = inter_timeout
-        if not digits:
-            return DigitsCollected(None, "timeout")
-        return DigitsCollected(digits, "success")
+        facts.update(attempts=action.attempt, digits=digits or None)
+        if hung_up:
+            self.hangup_by = "callee"
+            facts["result"] = "hangup"
+            return CalleeHungUp()
+        collected = DigitsCollected(digits, "success") if digits else DigitsCollected(None, "timeout")
+        facts["result"] = collected.result
+        return collected
+
+    def _key_fact(self, call: SipCall, digit: str, listening_since: float) -> dict[str, Any]:
+        """How one key press arrived; ``afterMs`` counts from when listening began (negative: the
+        callee pressed it during an earlier prompt and it waited in the queue)."""
+        received = call.rtp.received_digits
+        n, self._digits_taken = self._digits_taken, self._digits_taken + 1
+        if n < len(received) and received[n].digit == digit:
+            return {"digit": digit, "via": received[n].via, "afterMs": round((received[n].at - listening_since) * 1000)}
+        return {"digit": digit, "via": None, "afterMs": None}  # not from the session's own log
 
     # -- events -------------------------------------------------------------------------------
     async def _emit_path(self) -> None:
@@ -273,6 +294,7 @@ class CallRunner:
                     output_path=entry.output_path,
                     node_execution_index=entry.node_execution_index,
                     at=entry.timestamp,
+                    data=self._node_facts.pop((entry.node_id, entry.node_execution_index), {}),
                 )
             )
 

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from callcast_contracts.envelope import Envelope, Event
 from callcast_contracts.events import CallAttemptStarted, DialRequested
 from callcast_dialer.adapters.attempt_log import AttemptAlreadyStarted, AttemptLog
-from callcast_dialer.adapters.audio_store import AudioStore
+from callcast_dialer.adapters.prompt_audio import PromptAssembler
 from callcast_dialer.adapters.sip import SipUserAgent
 from callcast_dialer.call_runner import CallRunner
 from callcast_runtime.logging import get_logger
@@ -28,10 +28,10 @@ KeepAlive = Callable[[], Awaitable[None]]
 
 
 class DialHandler:
-    def __init__(self, *, events: EventStore, ua: SipUserAgent, audio: AudioStore, dialer_id: str) -> None:
+    def __init__(self, *, events: EventStore, ua: SipUserAgent, prompts: PromptAssembler, dialer_id: str) -> None:
         self.events = events
         self.ua = ua
-        self.audio = audio
+        self.prompts = prompts
         self.dialer_id = dialer_id
         self.active: set[str] = set()
 
@@ -70,7 +70,7 @@ class DialHandler:
         beat = asyncio.create_task(self._keep_alive(keep_alive, keep_alive_every_s))
         self.active.add(cmd.attempt_id)
         try:
-            runner = CallRunner(command=cmd, org_id=env.org_id, log_=attempt_log, ua=self.ua, audio=self.audio)
+            runner = CallRunner(command=cmd, org_id=env.org_id, log_=attempt_log, ua=self.ua, prompts=self.prompts)
             ended = await runner.execute()
             log.info("call ended", attempt_id=cmd.attempt_id, outcome=ended.outcome, reason=ended.outcome_reason)
         finally:

@@ -9,6 +9,7 @@ from pathlib import Path
 import nats
 import pytest
 from litestar.testing import AsyncTestClient
+from nats.js import JetStreamContext
 
 from callcast_contracts import ids
 from callcast_contracts.envelope import envelope
@@ -37,10 +38,18 @@ def _flow(audio_id: str) -> FlowSnapshot:
         graph_hash="sha256:test",
         start_node_id="dial-1",
         nodes=[
-            {"id": "dial-1", "type": "dial", "config": {"timeout": 5000, "enableAMD": False},
-             "outputs": {"onAnswer": "play-1"}},
-            {"id": "play-1", "type": "play", "config": {"items": [{"type": "audioFile", "audioId": audio_id}]},
-             "outputs": {"onComplete": "hangup-1"}},
+            {
+                "id": "dial-1",
+                "type": "dial",
+                "config": {"timeout": 5000, "enableAMD": False},
+                "outputs": {"onAnswer": "play-1"},
+            },
+            {
+                "id": "play-1",
+                "type": "play",
+                "config": {"items": [{"type": "audioFile", "audioId": audio_id}]},
+                "outputs": {"onComplete": "hangup-1"},
+            },
             {"id": "hangup-1", "type": "hangup", "config": {}, "outputs": {}},
         ],
     )
@@ -104,7 +113,10 @@ async def _wait_ended(events: EventStore, attempt: str, timeout: float = 20.0) -
 
 
 async def test_redelivered_dial_command_dials_once(
-    nats_url: str, callee: SippCallee, js, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+    nats_url: str,
+    callee: SippCallee,
+    js: JetStreamContext,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     host, port = callee.address
     monkeypatch.setenv("NATS_URL", nats_url)

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from callcast_dialer.adapters.rtp import RtpSession
 from callcast_dialer.adapters.rtp.dtmf import TelephoneEventDecoder
 from callcast_dialer.adapters.rtp.packet import (
     RtpPacket,
@@ -103,3 +104,25 @@ def test_a_digit_whose_end_packets_were_lost_is_reported_when_the_next_starts() 
 
 def test_flash_events_are_not_digits() -> None:
     assert _feed(TelephoneEventDecoder(), [_event(16, 1000, end=True)]) == []
+
+
+async def test_the_session_records_how_each_digit_arrived_in_queue_order() -> None:
+    session = RtpSession()
+    session.set_remote("127.0.0.1", 9, telephone_event_pt=101)
+
+    def event(digit: int, timestamp: int, end: bool) -> bytes:
+        payload = TelephoneEvent(event=digit, end=end, volume=10, duration=160).pack()
+        return pack_rtp(payload_type=101, sequence=timestamp, timestamp=timestamp, ssrc=7, payload=payload)
+
+    session._on_datagram(event(1, 1000, end=False), ("127.0.0.1", 9))
+    session._on_datagram(event(1, 1000, end=True), ("127.0.0.1", 9))
+    session._on_datagram(event(1, 1000, end=True), ("127.0.0.1", 9))  # a retransmitted end
+    session.push_digit("9")  # SIP INFO
+    session._on_datagram(event(11, 2000, end=True), ("127.0.0.1", 9))
+
+    queued = [session.digits.get_nowait() for _ in range(session.digits.qsize())]
+    assert queued == ["1", "9", "#"]
+    how = [(d.digit, d.via) for d in session.received_digits]
+    assert how == [("1", "rfc4733"), ("9", "sip_info"), ("#", "rfc4733")]
+    times = [d.at for d in session.received_digits]
+    assert times == sorted(times)

@@ -41,6 +41,16 @@ class PlayStats:
 
 
 @dataclass(frozen=True)
+class ReceivedDigit:
+    """One key press, however it arrived: ``via`` is ``rfc4733`` (telephone-event RTP) or
+    ``sip_info`` (SIP INFO); ``at`` is ``time.monotonic()`` when it was decoded."""
+
+    digit: str
+    via: str
+    at: float
+
+
+@dataclass(frozen=True)
 class RtpStats:
     local_port: int
     remote: tuple[str, int] | None
@@ -82,6 +92,9 @@ class RtpSession:
         self.ptime = ptime
         self.max_lag = max_lag
         self.digits: asyncio.Queue[str] = asyncio.Queue()
+        #: Every digit put on :attr:`digits`, in the same order, with how and when it arrived
+        #: (the n-th ``digits.get()`` is ``received_digits[n]``).
+        self.received_digits: list[ReceivedDigit] = []
         self.codec: str = "PCMU"
         self.payload_type: int = 0
         self.telephone_event_pt: int | None = None
@@ -260,8 +273,7 @@ class RtpSession:
             self._invalid += 1
             return
         for digit in digits:
-            self._digits_received += 1
-            self.digits.put_nowait(digit)
+            self._deliver(digit, "rfc4733")
 
     def _on_audio(self, packet: RtpPacket, now: float) -> None:
         self._audio_received += 1
@@ -278,9 +290,13 @@ class RtpSession:
             except Exception:  # a listener bug must not stop the media path
                 log.exception("audio listener failed")
 
-    def push_digit(self, digit: str) -> None:
+    def push_digit(self, digit: str, via: str = "sip_info") -> None:
         """Deliver a digit that arrived another way (SIP INFO) through the same queue."""
+        self._deliver(digit, via)
+
+    def _deliver(self, digit: str, via: str) -> None:
         self._digits_received += 1
+        self.received_digits.append(ReceivedDigit(digit, via, time.monotonic()))
         self.digits.put_nowait(digit)
 
     @property

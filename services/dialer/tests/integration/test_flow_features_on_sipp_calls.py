@@ -1,0 +1,238 @@
+"""The dialer service (real NATS JetStream, SIPp callees) running flows with spoken numbers and
+key presses: dial commands in, call events out, a stand-in flow responder for the clips."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import nats
+import pytest
+from dialer_flow_stand_in import StandInFlowService, audio_bucket, ulaw_of
+from litestar.testing import AsyncTestClient
+from nats.aio.client import Client as NatsClient
+from nats.js import JetStreamContext
+
+from callcast_contracts import ids
+from callcast_contracts.envelope import Event, envelope
+from callcast_contracts.events import CallEnded, DialRequested, FlowNodeExecuted, PromptPlayed
+from callcast_contracts.events.flows import FlowSnapshot
+from callcast_contracts.streams import ALL_STREAMS, CALLS
+from callcast_contracts.subjects import Aggregate, Context, subject
+from callcast_dialer.bootstrap import build_spec
+from callcast_runtime.messaging import EventStore, ensure_streams
+from callcast_runtime.service import create_app
+from callcast_runtime.settings import load_settings
+from callcast_stack.sipp import SippCallee
+
+pytestmark = pytest.mark.integration
+
+ORG = "0192f0c1-5a1e-7000-8000-0000000a5e02"
+WELCOME_FRAMES, FORTY_FRAMES, TWO_FRAMES = 40, 25, 15
+
+
+@pytest.fixture
+async def nc(nats_url: str) -> AsyncIterator[NatsClient]:
+    connection = await nats.connect(nats_url)
+    await ensure_streams(connection.jetstream(), ALL_STREAMS)
+    yield connection
+    await connection.close()
+
+
+@pytest.fixture
+async def js(nc: NatsClient) -> JetStreamContext:
+    return nc.jetstream()
+
+
+@pytest.fixture
+async def flow_service(nc: NatsClient, js: JetStreamContext) -> AsyncIterator[StandInFlowService]:
+    service = await StandInFlowService(nc, js).start()
+    await service.add_clip("fr", "40", ulaw_of(0x40, FORTY_FRAMES))
+    await service.add_clip("fr", "2", ulaw_of(0x02, TWO_FRAMES))
+    yield service
+    await service.stop()
+
+
+@pytest.fixture
+async def welcome_audio(js: JetStreamContext) -> str:
+    audio_id = ids.new_id()
+    await (await audio_bucket(js)).put(f"{ORG}/{audio_id}.ulaw", ulaw_of(0x77, WELCOME_FRAMES))
+    return audio_id
+
+
+DialerFor = Callable[[SippCallee], AbstractAsyncContextManager[None]]
+
+
+@pytest.fixture
+def dialer_for(nats_url: str, monkeypatch: pytest.MonkeyPatch) -> DialerFor:
+    """The dialer service, its trunk pointed at a callee, running for the ``async with`` block."""
+
+    @asynccontextmanager
+    async def run(callee: SippCallee) -> AsyncIterator[None]:
+        host, port = callee.address
+        monkeypatch.setenv("NATS_URL", nats_url)
+        monkeypatch.setenv("CALLCAST_SIP_TRUNK", f"{host}:{port}")
+        async with AsyncTestClient(create_app(build_spec(), load_settings("dialer"))):
+            yield
+
+    return run
+
+
+async def run_call(js: JetStreamContext, nodes: list[dict[str, Any]], contact: dict[str, Any]) -> list[Event]:
+    """Send one dial command; the attempt's events once it has ended."""
+    attempt = ids.new_id()
+    cmd = DialRequested(
+        attempt_id=attempt,
+        attempt_number=1,
+        job_id=ids.new_id(),
+        execution_id=None,
+        program_id=None,
+        contact_id=ids.new_id(),
+        to="+212600000042",
+        caller_id="+212500000042",
+        flow=FlowSnapshot(
+            flow_id=ids.new_id(),
+            version=1,
+            name="features",
+            graph_hash="sha256:test",
+            start_node_id="dial-1",
+            nodes=nodes,
+        ),
+        contact=contact,
+    )
+    events = EventStore(js)
+    await events.append(
+        subject(Context.DIAL, ORG, Aggregate.ATTEMPT, attempt),
+        envelope(cmd, org_id=ORG, aggregate_id=attempt),
+        msg_id=f"dial-{attempt}",
+    )
+    calls = subject(Context.CALLS, ORG, Aggregate.ATTEMPT, attempt)
+    for _ in range(300):
+        history = await events.load(CALLS.name, calls)
+        if history and isinstance(history[-1].envelope.data, CallEnded):
+            return [h.envelope.data for h in history]
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"attempt {attempt} did not end within 30 s")
+
+
+def sent_by_sipp(messages: str) -> list[str]:
+    """The start line of every SIP message SIPp sent (its ``-trace_msg`` log)."""
+    blocks = messages.split("message sent")[1:]
+    return [block.split(":", 1)[1].strip().splitlines()[0] for block in blocks]
+
+
+def path_of(events: list[Event]) -> list[tuple[str, str | None]]:
+    return [(e.node_id, e.output_path) for e in events if isinstance(e, FlowNodeExecuted)]
+
+
+def ended(events: list[Event]) -> CallEnded:
+    last = events[-1]
+    assert isinstance(last, CallEnded)
+    return last
+
+
+DIAL = {"id": "dial-1", "type": "dial", "config": {"timeout": 5000, "enableAMD": False},
+        "outputs": {"onAnswer": "play-1"}}  # fmt: skip
+HANGUP = {"id": "hangup-1", "type": "hangup", "config": {}, "outputs": {}}
+AMOUNT = {"type": "number", "value": {"type": "customAttribute", "name": "amount_due"}, "language": "fr"}
+
+
+async def test_a_number_follows_the_audio_file_in_one_gapless_stream(
+    tmp_path: Path, dialer_for: DialerFor, js: JetStreamContext, flow_service: StandInFlowService, welcome_audio: str
+) -> None:
+    play = {"id": "play-1", "type": "play", "outputs": {"onComplete": "hangup-1"},
+            "config": {"items": [{"type": "audioFile", "audioId": welcome_audio}, AMOUNT]}}  # fmt: skip
+    async with SippCallee("answer", log_dir=tmp_path, rtp_echo=True) as callee, dialer_for(callee):
+        events = await run_call(js, [DIAL, play, HANGUP], {"customAttributes": {"amount_due": 42}})
+        counts = await callee.wait_for_counts(successful=1)
+
+    assert ended(events).outcome == "completed", ended(events).outcome_reason
+    assert path_of(events) == [("dial-1", "onAnswer"), ("play-1", "onComplete"), ("hangup-1", None)]
+    [prompt] = [e for e in events if isinstance(e, PromptPlayed)]
+    assert prompt.items == [
+        {"type": "audioFile", "audioId": welcome_audio},
+        {"type": "number", "value": 42, "language": "fr", "keys": ["40", "2"]},
+    ]
+    assert prompt.node_execution_index == 2
+    # One talkspurt: every frame of the file and both clips, echoed back with no hole between parts.
+    assert prompt.packets_sent == WELCOME_FRAMES + FORTY_FRAMES + TWO_FRAMES
+    assert abs(prompt.packets_received - prompt.packets_sent) <= 1
+    assert prompt.max_receive_gap_ms is not None
+    assert prompt.max_receive_gap_ms <= 40
+    assert prompt.interrupted is False
+    assert (counts.successful, counts.failed) == (1, 0)
+
+
+async def test_a_number_without_clips_fails_the_play_node_and_its_on_error_output_is_taken(
+    tmp_path: Path, dialer_for: DialerFor, js: JetStreamContext, flow_service: StandInFlowService, welcome_audio: str
+) -> None:
+    ninety_one = {"type": "number", "value": 91, "language": "fr"}  # 80 11: no clip for either
+    play = {"id": "play-1", "type": "play", "config": {"items": [ninety_one]},
+            "outputs": {"onComplete": "hangup-1", "onError": "sorry-1"}}  # fmt: skip
+    sorry = {"id": "sorry-1", "type": "play", "outputs": {"onComplete": "hangup-1"},
+             "config": {"items": [{"type": "audioFile", "audioId": welcome_audio}]}}  # fmt: skip
+    async with SippCallee("answer", log_dir=tmp_path) as callee, dialer_for(callee):
+        events = await run_call(js, [DIAL, play, sorry, HANGUP], {})
+
+    assert ended(events).outcome == "completed", ended(events).outcome_reason
+    assert path_of(events) == [
+        ("dial-1", "onAnswer"), ("play-1", "onError"), ("sorry-1", "onComplete"), ("hangup-1", None),
+    ]  # fmt: skip
+    assert [e.node_id for e in events if isinstance(e, PromptPlayed)] == ["sorry-1"]
+
+
+async def test_without_an_error_output_the_call_fails_with_the_reason(
+    tmp_path: Path, dialer_for: DialerFor, js: JetStreamContext, flow_service: StandInFlowService
+) -> None:
+    play = {"id": "play-1", "type": "play", "outputs": {"onComplete": "hangup-1"},
+            "config": {"items": [{"type": "number", "value": 91, "language": "fr"}]}}  # fmt: skip
+    async with SippCallee("answer", log_dir=tmp_path) as callee, dialer_for(callee):
+        events = await run_call(js, [DIAL, play, HANGUP], {})
+        counts = await callee.wait_for_counts(successful=1)
+
+    end = ended(events)
+    assert end.outcome == "failed"
+    assert end.outcome_reason == (
+        "play-1: cannot play the prompt: item 1 (number 91 (fr)): no fr dictionary has a clip for '80', '11'"
+    )
+    assert end.hangup_by == "us"
+    assert (counts.successful, counts.failed) == (1, 0)  # the call was hung up properly
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="SIPp's play_dtmf sends through raw sockets (root)")
+async def test_a_key_sent_as_rfc4733_after_the_prompt_takes_its_branch(
+    tmp_path: Path, dialer_for: DialerFor, js: JetStreamContext, flow_service: StandInFlowService, welcome_audio: str
+) -> None:
+    play = {"id": "play-1", "type": "play", "outputs": {"onComplete": "dtmf-1"},
+            "config": {"items": [{"type": "audioFile", "audioId": welcome_audio}]}}  # fmt: skip
+    dtmf = {"id": "dtmf-1", "type": "dtmf",
+            "config": {"mode": "single_digit", "timeoutMs": 10000, "variable": "choice", "maxRetries": 0},
+            "outputs": {"branches": {"1": "hangup-1"}, "onTimeout": "hangup-2"}}  # fmt: skip
+    hangup_2 = {"id": "hangup-2", "type": "hangup", "config": {}, "outputs": {}}
+    # The callee presses 1 two seconds after answering: after the 0.8 s prompt, while we listen.
+    async with (
+        SippCallee("dtmf", log_dir=tmp_path, dtmf_digits="1", pause_ms=2000, trace_messages=True) as callee,
+        dialer_for(callee),
+    ):
+        events = await run_call(js, [DIAL, play, dtmf, HANGUP, hangup_2], {})
+        counts = await callee.wait_for_counts(successful=1)
+
+    end = ended(events)
+    assert end.outcome == "completed", end.outcome_reason
+    assert path_of(events) == [
+        ("dial-1", "onAnswer"), ("play-1", "onComplete"), ("dtmf-1", "branches.1"), ("hangup-1", None),
+    ]  # fmt: skip
+    assert end.final_variables == {"choice": "1"}
+    [dtmf_node] = [e for e in events if isinstance(e, FlowNodeExecuted) and e.node_id == "dtmf-1"]
+    facts = dtmf_node.data
+    assert (facts["digits"], facts["result"], facts["attempts"]) == ("1", "success", 1)
+    [key] = facts["keysReceived"]
+    assert (key["digit"], key["via"]) == ("1", "rfc4733")
+    assert key["afterMs"] > 0  # pressed while the node listened, not during the prompt
+    # The key came over RTP: SIPp sent SIP responses only (180, 200 to the INVITE, 200 to our BYE), no INFO.
+    assert sent_by_sipp(callee.messages()) == ["SIP/2.0 180 Ringing", "SIP/2.0 200 OK", "SIP/2.0 200 OK"]
+    assert (counts.successful, counts.failed) == (1, 0)
