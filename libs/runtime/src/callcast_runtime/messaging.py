@@ -226,9 +226,12 @@ def durable_event_consumer(
                 await _handle_one(raw, handler, durable)
             except Exception:
                 log.exception("event handler failed; will retry", consumer=durable, subject=raw.subject)
+                # nak without a delay: JetStream then redelivers these before any newer message
+                # (a delayed nak lets newer messages overtake them, and a projection that skips
+                # what is below its position would lose them). The sleep is the back-off.
                 for rest in raws[i:]:
                     try:
-                        await rest.nak(delay=1.0)
+                        await rest.nak()
                     except Exception:
                         pass
                 await asyncio.sleep(0.5)

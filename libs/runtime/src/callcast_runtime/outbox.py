@@ -52,6 +52,7 @@ class OutboxRelay:
         self.batch = batch
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._lock_key = zlib.crc32(f"callcast-outbox-{schema}".encode())
 
     def wake(self) -> None:
@@ -62,6 +63,11 @@ class OutboxRelay:
         self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self.schema}")
 
     async def stop(self) -> None:
+        # A flag as well as cancel(): on Python 3.11 a cancellation that races with the relay's
+        # wait timeout can be swallowed (it surfaces as TimeoutError), and stop() would wait
+        # forever for a task that goes on relaying.
+        self._stopping = True
+        self._wake.set()
         if self._task:
             self._task.cancel()
             try:
@@ -70,7 +76,7 @@ class OutboxRelay:
                 pass
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 async with self.pool.connection() as lock_conn:
                     await lock_conn.set_autocommit(True)
@@ -90,7 +96,7 @@ class OutboxRelay:
                 await asyncio.sleep(1.0)
 
     async def _relay_while_leader(self) -> None:
-        while True:
+        while not self._stopping:
             sent = await self.publish_pending()
             if sent < self.batch:
                 self._wake.clear()

@@ -1,0 +1,1 @@
+"""I/O of the reporting service: PostgreSQL read models, projection positions, rebuilds."""

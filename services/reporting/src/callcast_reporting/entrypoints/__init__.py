@@ -1,0 +1,1 @@
+"""Thin edges: HTTP routes and stream subscribers decode, call a handler, encode."""
