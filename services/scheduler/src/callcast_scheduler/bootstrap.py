@@ -8,6 +8,7 @@ from typing import Any
 from callcast_runtime.service import Runtime, ServiceSpec
 from callcast_scheduler.entrypoints import events
 from callcast_scheduler.entrypoints.http import DidController, ExecutionController, ProgramController
+from callcast_scheduler.entrypoints.openapi import OPENAPI_DESCRIPTION
 from callcast_scheduler.handlers import Scheduler
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -30,10 +31,5 @@ def build_spec() -> ServiceSpec:
         wire=_wire,
         register_subscribers=events.register,
         on_start=[_start_dispatcher],
-        openapi_description=(
-            "Programs (campaigns), DIDs and program executions. Programs are CRUD; executions and "
-            "their jobs are event-sourced in JetStream (programs.<org>.execution.<id>, "
-            "programs.<org>.job.<id>). `concurrency` on a program is a Callcast extension: the "
-            "number of its calls that may be up at once (default 10)."
-        ),
+        openapi_description=OPENAPI_DESCRIPTION,
     )

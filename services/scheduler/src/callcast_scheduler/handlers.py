@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import zlib
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 import msgspec
 from opentelemetry import context as otel_context
@@ -20,6 +20,7 @@ from callcast_contracts import ids
 from callcast_contracts.envelope import Envelope, Event, envelope
 from callcast_contracts.events import (
     AttemptDispatched,
+    AudienceDeleted,
     AudienceMembersAdded,
     AudienceMembersRemoved,
     CallAttemptStarted,
@@ -40,19 +41,23 @@ from callcast_contracts.events.programs import EnrolledJob
 from callcast_contracts.streams import CONTACTS, DIAL_COMMANDS, FLOWS, PROGRAMS
 from callcast_contracts.subjects import Aggregate, Context, subject
 from callcast_runtime.logging import get_logger
-from callcast_runtime.messaging import Delivery, StoredEvent
+from callcast_runtime.messaging import AppendConflict, Delivery, StoredEvent
 from callcast_runtime.projections import advance
 from callcast_runtime.service import Runtime
 from callcast_runtime.tracing import extract_context, inject_headers, tracer
 from callcast_scheduler.adapters import repository as repo
+from callcast_scheduler.adapters.event_log import last_event
 from callcast_scheduler.domain import errors
 from callcast_scheduler.domain.callerid import pick_caller_id
+from callcast_scheduler.domain.dispatching import DispatchStep, dispatch_step, execution_already_completed
 from callcast_scheduler.domain.progress import Counters
 from callcast_scheduler.domain.retry import next_attempt_at
 
 log = get_logger(__name__)
 
 ENROLL_CHUNK = 500
+DISPATCH_RETRY_AFTER = timedelta(seconds=2)
+DISPATCH_RETRY_AFTER_MAX = timedelta(minutes=1)
 CONTACTS_DURABLE = "scheduler-contacts"
 FLOWS_DURABLE = "scheduler-flows"
 PROGRAMS_DURABLE = "scheduler-programs"
@@ -76,6 +81,8 @@ class Scheduler:
         self.rt = runtime
         self._wake = asyncio.Event()
         self._flow_cache: dict[tuple[str, str, int], FlowSnapshot] = {}
+        #: Executions whose last dispatch failed: when to try again, and how many failures so far.
+        self._retry_after: dict[str, tuple[datetime, int]] = {}
 
     # -- copies of other contexts are caught up -------------------------------------------------
     async def await_copies(self, timeout_s: float = 5.0) -> None:
@@ -234,8 +241,10 @@ class Scheduler:
                         continue
                     try:
                         while True:
-                            await self.dispatch_once()
+                            # Cleared before the round, so a wake-up that arrives during it
+                            # starts the next round at once instead of being lost.
                             self._wake.clear()
+                            await self.dispatch_once()
                             try:
                                 await asyncio.wait_for(self._wake.wait(), timeout=0.25)
                             except TimeoutError:
@@ -255,7 +264,20 @@ class Scheduler:
             executions = await repo.runnable_executions(conn, now)
             await conn.commit()
         for ex in executions:
-            sent += await self._dispatch_execution(ex, now)
+            execution_id = str(ex["id"])
+            retry_at, failures = self._retry_after.get(execution_id, (now, 0))
+            if retry_at > now:
+                continue
+            # One execution that cannot be dispatched (e.g. its flow version is missing from
+            # the copy) must not hold up the others: it is retried later, less and less often.
+            try:
+                sent += await self._dispatch_execution(ex, now)
+            except Exception:
+                log.exception("dispatching an execution failed; retrying it later", execution_id=execution_id)
+                backoff = min(DISPATCH_RETRY_AFTER * 2**failures, DISPATCH_RETRY_AFTER_MAX)
+                self._retry_after[execution_id] = (now + backoff, failures + 1)
+            else:
+                self._retry_after.pop(execution_id, None)
         return sent
 
     async def _dispatch_execution(self, ex: repo.Row, now: datetime) -> int:
@@ -271,25 +293,37 @@ class Scheduler:
             capacity = int(ex["concurrency"]) - counters.in_progress
             if capacity <= 0:
                 return 0
-            parent = extract_context({"traceparent": ex["traceparent"]} if ex["traceparent"] else {})
-            token = otel_context.attach(parent)
-            try:
-                with tracer().start_as_current_span("scheduler dispatch", kind=trace.SpanKind.PRODUCER):
-                    async with conn.transaction():
-                        due = await repo.due_jobs(conn, execution_id, now, capacity)
+            sent = 0
+            async with conn.transaction():
+                due = await repo.due_jobs(conn, execution_id, now, capacity)
+                if not due:
+                    return 0  # no span for an idle round (one every 0.25 s per running execution)
+                parent = extract_context({"traceparent": ex["traceparent"]} if ex["traceparent"] else {})
+                token = otel_context.attach(parent)
+                try:
+                    with tracer().start_as_current_span("scheduler dispatch", kind=trace.SpanKind.PRODUCER):
                         for job in due:
-                            await self._dispatch_job(conn, ex, job)
-            finally:
-                otel_context.detach(token)
-        return len(due)
+                            sent += await self._dispatch_job(conn, ex, job)
+                finally:
+                    otel_context.detach(token)
+        return sent
 
-    async def _dispatch_job(self, conn: repo.Conn, ex: repo.Row, job: repo.Row) -> None:
+    async def _dispatch_job(self, conn: repo.Conn, ex: repo.Row, job: repo.Row) -> int:
+        """Dispatch the job's next attempt; 1 when a dial command went out, else 0."""
         org_id, execution_id, job_id = str(ex["org_id"]), str(ex["id"]), str(job["id"])
         attempt_number = int(job["attempts"]) + 1
         attempt_id = ids.attempt_id(job_id, attempt_number)
         caller_id = pick_caller_id(list(ex["caller_ids"]), job_id, attempt_number)
         subj = job_subject(org_id, job_id)
-        last = await self.rt.events.last_seq(PROGRAMS.name, subj)
+        last = await last_event(self.rt.js, PROGRAMS.name, subj)
+        step = dispatch_step(last.envelope.data if last else None, attempt_number)
+        if step is DispatchStep.SKIP:
+            log.debug("job is ahead of the projection; not dispatched", job_id=job_id, attempt=attempt_number)
+            return 0
+        # Everything the command needs is read before the attempt is recorded, so a missing flow
+        # leaves no AttemptDispatched without its command.
+        flow = await self._flow(conn, org_id, str(ex["flow_id"]), int(ex["flow_version"]))
+        contact = await repo.contact_snapshot(conn, org_id, str(job["contact_id"]))
         dispatched = envelope(
             AttemptDispatched(
                 job_id=job_id,
@@ -301,11 +335,21 @@ class Scheduler:
             org_id=org_id,
             aggregate_id=job_id,
         )
-        await self.rt.events.append(
-            subj, dispatched, msg_id=f"job-{job_id}-attempt-{attempt_number}-dispatched", expected_last_seq=last
-        )
-        flow = await self._flow(conn, org_id, str(ex["flow_id"]), int(ex["flow_version"]))
-        contact = await repo.contact_snapshot(conn, org_id, str(job["contact_id"]))
+        if step is DispatchStep.DISPATCH:
+            try:
+                await self.rt.events.append(
+                    subj,
+                    dispatched,
+                    msg_id=f"job-{job_id}-attempt-{attempt_number}-dispatched",
+                    expected_last_seq=last.seq if last else 0,
+                )
+            except AppendConflict:
+                log.info("job changed while dispatching; next round decides", job_id=job_id)
+                return 0
+        else:
+            assert last is not None
+            dispatched = cast("Envelope[AttemptDispatched]", last.envelope)
+            caller_id = dispatched.data.caller_id
         command = envelope(
             DialRequested(
                 attempt_id=attempt_id,
@@ -330,6 +374,7 @@ class Scheduler:
             subject(Context.DIAL, org_id, Aggregate.ATTEMPT, attempt_id), command, msg_id=f"dial-{attempt_id}"
         )
         await repo.job_dispatched(conn, job_id, attempt_number)
+        return 1
 
     async def _flow(self, conn: repo.Conn, org_id: str, flow_id: str, version: int) -> FlowSnapshot:
         key = (org_id, flow_id, version)
@@ -344,20 +389,31 @@ class Scheduler:
 
     async def _complete_execution(self, org_id: str, execution_id: str, counters: Counters) -> None:
         subj = execution_subject(org_id, execution_id)
-        env = envelope(
-            ExecutionCompleted(
-                execution_id=execution_id,
-                status="completed",
-                contacts_completed=counters.completed,
-                contacts_failed=counters.failed,
-            ),
-            org_id=org_id,
-            aggregate_id=execution_id,
-        )
-        await self.rt.events.append(subj, env, msg_id=f"execution-{execution_id}-completed")
+        last = await last_event(self.rt.js, PROGRAMS.name, subj)
+        if last is not None and execution_already_completed(last.envelope.data):
+            # Stored before (the projection is catching up, e.g. during a rebuild): not twice.
+            at = last.envelope.occurred_at
+        else:
+            env = envelope(
+                ExecutionCompleted(
+                    execution_id=execution_id,
+                    status="completed",
+                    contacts_completed=counters.completed,
+                    contacts_failed=counters.failed,
+                ),
+                org_id=org_id,
+                aggregate_id=execution_id,
+            )
+            await self.rt.events.append(
+                subj,
+                env,
+                msg_id=f"execution-{execution_id}-completed",
+                expected_last_seq=last.seq if last else 0,
+            )
+            at = env.occurred_at
+            log.info("execution completed", execution_id=execution_id)
         async with self.rt.db.connection() as conn:
-            await repo.set_execution_status(conn, execution_id, "completed", _now())
-        log.info("execution completed", execution_id=execution_id)
+            await repo.set_execution_status(conn, execution_id, "completed", at)
 
     # -- reacting to the call-event stream ----------------------------------------------------
     async def on_call_event(self, d: Delivery) -> None:
@@ -451,6 +507,10 @@ class Scheduler:
                 await repo.add_members(conn, org_id, ev.audience_id, ev.contact_ids)
             elif isinstance(ev, AudienceMembersRemoved):
                 await repo.remove_members(conn, org_id, ev.audience_id, ev.contact_ids)
+            elif isinstance(ev, AudienceDeleted):
+                # The contact service removes no members when it deletes an audience: the
+                # deleted audience has none for new launches (AudienceEmptyError).
+                await repo.forget_audience(conn, org_id, ev.audience_id)
 
     async def project_flows(self, d: Delivery) -> None:
         ev, org_id = d.envelope.data, d.envelope.org_id

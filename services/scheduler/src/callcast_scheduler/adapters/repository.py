@@ -179,6 +179,10 @@ async def remove_members(conn: Conn, org_id: str, audience_id: str, contact_ids:
     )
 
 
+async def forget_audience(conn: Conn, org_id: str, audience_id: str) -> None:
+    await conn.execute("DELETE FROM audience_members WHERE org_id = %s AND audience_id = %s", (org_id, audience_id))
+
+
 async def audience_snapshot(conn: Conn, org_id: str, audience_id: str) -> list[Row]:
     cur = await conn.execute(
         "SELECT c.id AS contact_id, c.phone FROM audience_members m JOIN contacts c "

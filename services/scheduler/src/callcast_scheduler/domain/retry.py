@@ -2,12 +2,13 @@
 
 Accepted spellings (both documentation generations): ``fixed_delay`` + ``delayMinutes`` and
 ``fixed-delay`` + ``delay`` (ms); ``scheduled`` + ``retryDates`` or ``dates``. Normal form uses
-the program spelling: ``{"type":"fixed_delay","delayMinutes","maxRetries"}``.
+the program spelling: ``{"type":"fixed_delay","delayMinutes","maxRetries"}`` and
+``{"type":"scheduled","retryDates"}`` with the dates in UTC (``Z``), in time order.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from callcast_runtime.errors import ValidationFailed
@@ -58,20 +59,23 @@ def normalize_retry_strategy(raw: Any) -> dict[str, Any]:
         extra = set(raw) - {"type", "retryDates", "dates"}
         if extra:
             raise _bad(sorted(extra)[0], "property should not exist", "unknownField")
-        key = "retryDates" if "retryDates" in raw else "dates"
+        # Errors name the property the client sent (``retryDates`` unless it sent ``dates``).
+        key = "dates" if "dates" in raw and "retryDates" not in raw else "retryDates"
         dates = raw.get(key)
         if not isinstance(dates, list) or not dates or len(dates) > 20:
-            raise _bad("retryDates", "retryStrategy.retryDates must list 1 to 20 ISO-8601 datetimes", "required")
-        parsed: list[str] = []
+            raise _bad(key, f"retryStrategy.{key} must list 1 to 20 ISO-8601 datetimes", "required")
+        parsed: list[datetime] = []
         for i, d in enumerate(dates):
             try:
                 dt = datetime.fromisoformat(str(d).replace("Z", "+00:00"))
             except ValueError:
-                raise _bad(f"retryDates[{i}]", "must be an ISO-8601 datetime", "isIso8601") from None
+                raise _bad(f"{key}[{i}]", "must be an ISO-8601 datetime", "isIso8601") from None
             if dt.tzinfo is None:
-                raise _bad(f"retryDates[{i}]", "must include a timezone (Z or an offset)", "isIso8601")
-            parsed.append(dt.isoformat().replace("+00:00", "Z"))
-        return {"type": "scheduled", "retryDates": sorted(parsed)}
+                raise _bad(f"{key}[{i}]", "must include a timezone (Z or an offset)", "isIso8601")
+            parsed.append(dt.astimezone(UTC))
+        # In UTC, so that the stored strings sort (and are used) in time order whatever offsets
+        # the client wrote.
+        return {"type": "scheduled", "retryDates": [dt.isoformat().replace("+00:00", "Z") for dt in sorted(parsed)]}
     raise ValidationFailed.single(
         "retryStrategy.type", "retryStrategy.type must be one of: none, fixed_delay, scheduled", "isEnum"
     )
@@ -96,6 +100,7 @@ def next_attempt_at(
     if kind == "fixed_delay":
         return ended_at + timedelta(minutes=float(strategy.get("delayMinutes", 0)))
     if kind == "scheduled":
-        date = strategy["retryDates"][attempts_made - 1]
-        return max(datetime.fromisoformat(date.replace("Z", "+00:00")), ended_at)
+        # Sorted as instants: strategies stored before normalisation to UTC may mix offsets.
+        dates = sorted(datetime.fromisoformat(d.replace("Z", "+00:00")) for d in strategy["retryDates"])
+        return max(dates[attempts_made - 1], ended_at)
     return None

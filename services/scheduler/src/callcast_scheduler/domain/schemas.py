@@ -133,6 +133,10 @@ class ProgramResponse(ApiResponse):
     updated_at: datetime
 
 
+class MessageResponse(ApiResponse):
+    message: str
+
+
 class LaunchResponse(ApiResponse):
     execution_id: str
 

@@ -1,12 +1,18 @@
-"""HTTP: DIDs (digest §7), programs (§8) and program executions (§11.1)."""
+"""HTTP: DIDs (digest §7), programs (§8) and program executions (§11.1).
+
+Every parameter is declared explicitly (litestar 2.25 style): bodies as ``JSONBody``, the
+organization and the service objects as ``NamedDependency``, path and query values as
+``FromPath``/``QueryParameter``.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, delete, get, patch, post, put
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from callcast_contracts import ids
 from callcast_runtime.api import Page, page_of, page_query, parse_uuid, require_tz
@@ -21,15 +27,38 @@ from callcast_scheduler.domain.schemas import (
     DidResponse,
     ExecutionResponse,
     LaunchResponse,
+    MessageResponse,
     ProgramResponse,
     ResolvedDid,
     UpdateDidRequest,
     UpdateProgramRequest,
 )
+from callcast_scheduler.entrypoints.openapi import PageLimit, PageNumber, Search, SortOrder, error_responses
 from callcast_scheduler.handlers import Scheduler
 
 _DID_SORT = {"number": "number", "country": "country", "status": "status", "createdAt": "created_at"}
 _PROGRAM_SORT = {"name": "name", "createdAt": "created_at", "updatedAt": "updated_at", "startAt": "start_at"}
+
+DidSortBy = Annotated[
+    str | None,
+    QueryParameter(
+        name="sortBy",
+        description="number | country | status | createdAt (default createdAt)",
+        schema_extra={"enum": list(_DID_SORT)},
+    ),
+]
+ProgramSortBy = Annotated[
+    str | None,
+    QueryParameter(
+        name="sortBy",
+        description="name | createdAt | updatedAt | startAt (default createdAt)",
+        schema_extra={"enum": list(_PROGRAM_SORT)},
+    ),
+]
+DidStatusFilter = Annotated[str | None, QueryParameter(description="Only DIDs in this status")]
+
+DID_NOT_FOUND = "DidNotFoundError: no such DID in the organization (nor shared)"
+PROGRAM_NOT_FOUND = "ProgramNotFoundError: no such program in the organization"
 
 
 def _did(row: repo.Row) -> DidResponse:
@@ -75,8 +104,16 @@ class DidController(Controller):
     path = "/api/dids"
     tags = ["DIDs"]
 
-    @post("/", operation_id="createDid", summary="Create a DID (caller number) for the organization")
-    async def create(self, data: CreateDidRequest, org_id: str, runtime: Runtime) -> DidResponse:
+    @post(
+        "/",
+        operation_id="createDid",
+        summary="Create a DID (caller number) for the organization",
+        status_code=201,
+        responses=error_responses(400, 401),
+    )
+    async def create(
+        self, data: JSONBody[CreateDidRequest], org_id: NamedDependency[str], runtime: NamedDependency[Runtime]
+    ) -> DidResponse:
         async with runtime.db.connection() as conn:
             row = await repo.insert_did(
                 conn,
@@ -89,43 +126,75 @@ class DidController(Controller):
             )
         return _did(row)
 
-    @get("/", operation_id="listDids")
+    @get(
+        "/",
+        operation_id="listDids",
+        summary="List the organization's and the shared DIDs (paged)",
+        status_code=200,
+        responses=error_responses(400, 401),
+    )
     async def list(
         self,
-        org_id: str,
-        runtime: Runtime,
-        page: int | None = None,
-        limit: int | None = None,
-        search: str | None = None,
-        sort_by: str | None = Parameter(query="sortBy", default=None),
-        sort_order: str | None = Parameter(query="sortOrder", default=None),
-        status: str | None = None,
+        org_id: NamedDependency[str],
+        runtime: NamedDependency[Runtime],
+        page: PageNumber = None,
+        limit: PageLimit = None,
+        search: Search = None,
+        sort_by: DidSortBy = None,
+        sort_order: SortOrder = None,
+        status: DidStatusFilter = None,
     ) -> Page[DidResponse]:
         return await _list_dids(runtime, org_id, page, limit, search, sort_by, sort_order, status)
 
-    @get("/available", operation_id="listAvailableDids", summary="DIDs this organization may use as caller ids")
+    @get(
+        "/available",
+        operation_id="listAvailableDids",
+        summary="DIDs this organization may use as caller ids",
+        status_code=200,
+        responses=error_responses(400, 401),
+    )
     async def available(
         self,
-        org_id: str,
-        runtime: Runtime,
-        page: int | None = None,
-        limit: int | None = None,
-        search: str | None = None,
-        sort_by: str | None = Parameter(query="sortBy", default=None),
-        sort_order: str | None = Parameter(query="sortOrder", default=None),
+        org_id: NamedDependency[str],
+        runtime: NamedDependency[Runtime],
+        page: PageNumber = None,
+        limit: PageLimit = None,
+        search: Search = None,
+        sort_by: DidSortBy = None,
+        sort_order: SortOrder = None,
     ) -> Page[DidResponse]:
         return await _list_dids(runtime, org_id, page, limit, search, sort_by, sort_order, "active")
 
-    @get("/{did_id:str}", operation_id="getDid")
-    async def get(self, did_id: str, org_id: str, runtime: Runtime) -> DidResponse:
+    @get(
+        "/{did_id:str}",
+        operation_id="getDid",
+        summary="Get a DID",
+        status_code=200,
+        responses=error_responses(400, 401, 404, e404=DID_NOT_FOUND),
+    )
+    async def get(
+        self, did_id: FromPath[str], org_id: NamedDependency[str], runtime: NamedDependency[Runtime]
+    ) -> DidResponse:
         async with runtime.db.connection() as conn:
             row = await repo.get_did(conn, org_id, parse_uuid(did_id))
         if row is None:
             raise errors.did_not_found()
         return _did(row)
 
-    @put("/{did_id:str}", operation_id="updateDid")
-    async def update(self, did_id: str, data: UpdateDidRequest, org_id: str, runtime: Runtime) -> DidResponse:
+    @put(
+        "/{did_id:str}",
+        operation_id="updateDid",
+        summary="Update one of the organization's DIDs (partial)",
+        status_code=200,
+        responses=error_responses(400, 401, 404, e404=DID_NOT_FOUND),
+    )
+    async def update(
+        self,
+        did_id: FromPath[str],
+        data: JSONBody[UpdateDidRequest],
+        org_id: NamedDependency[str],
+        runtime: NamedDependency[Runtime],
+    ) -> DidResponse:
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
         async with runtime.db.connection() as conn:
             row = await repo.update_did(conn, org_id, parse_uuid(did_id), changes)
@@ -133,12 +202,20 @@ class DidController(Controller):
             raise errors.did_not_found()
         return _did(row)
 
-    @delete("/{did_id:str}", operation_id="deleteDid", status_code=200)
-    async def remove(self, did_id: str, org_id: str, runtime: Runtime) -> dict[str, str]:
+    @delete(
+        "/{did_id:str}",
+        operation_id="deleteDid",
+        summary="Delete one of the organization's DIDs (soft)",
+        status_code=200,
+        responses=error_responses(400, 401, 404, e404=DID_NOT_FOUND),
+    )
+    async def remove(
+        self, did_id: FromPath[str], org_id: NamedDependency[str], runtime: NamedDependency[Runtime]
+    ) -> MessageResponse:
         async with runtime.db.connection() as conn:
             if not await repo.delete_did(conn, org_id, parse_uuid(did_id)):
                 raise errors.did_not_found()
-        return {"message": "DID deleted"}
+        return MessageResponse(message="DID deleted")
 
 
 async def _program_response(conn: repo.Conn, row: repo.Row) -> ProgramResponse:
@@ -191,12 +268,29 @@ def _check_program_times(data: CreateProgramRequest | UpdateProgramRequest) -> N
         raise ValidationFailed.single("stopAt", "stopAt must be after startAt", "isAfter")
 
 
+PROGRAM_WRITE_ERRORS = error_responses(
+    400,
+    401,
+    404,
+    e400="VALIDATION_FAILED (e.g. `retryStrategy.<field>`) or DidNotActiveError",
+    e404=f"{DID_NOT_FOUND} (a didPool entry), or {PROGRAM_NOT_FOUND}",
+)
+
+
 class ProgramController(Controller):
     path = "/api/programs"
     tags = ["Programs"]
 
-    @post("/", operation_id="createProgram", summary="Create a program (201 Program created)")
-    async def create(self, data: CreateProgramRequest, org_id: str, runtime: Runtime) -> ProgramResponse:
+    @post(
+        "/",
+        operation_id="createProgram",
+        summary="Create a program (201 Program created)",
+        status_code=201,
+        responses=PROGRAM_WRITE_ERRORS,
+    )
+    async def create(
+        self, data: JSONBody[CreateProgramRequest], org_id: NamedDependency[str], runtime: NamedDependency[Runtime]
+    ) -> ProgramResponse:
         _check_program_times(data)
         if data.mode == "batch" and not data.audience_id:
             raise ValidationFailed.single("audienceId", "audienceId is required for a batch program", "required")
@@ -227,16 +321,22 @@ class ProgramController(Controller):
             )
             return await _program_response(conn, row)
 
-    @get("/", operation_id="listPrograms")
+    @get(
+        "/",
+        operation_id="listPrograms",
+        summary="List the organization's programs (paged)",
+        status_code=200,
+        responses=error_responses(400, 401),
+    )
     async def list(
         self,
-        org_id: str,
-        runtime: Runtime,
-        page: int | None = None,
-        limit: int | None = None,
-        search: str | None = None,
-        sort_by: str | None = Parameter(query="sortBy", default=None),
-        sort_order: str | None = Parameter(query="sortOrder", default=None),
+        org_id: NamedDependency[str],
+        runtime: NamedDependency[Runtime],
+        page: PageNumber = None,
+        limit: PageLimit = None,
+        search: Search = None,
+        sort_by: ProgramSortBy = None,
+        sort_order: SortOrder = None,
     ) -> Page[ProgramResponse]:
         q = page_query(page, limit, search, sort_by, sort_order, sortable=list(_PROGRAM_SORT))
         async with runtime.db.connection() as conn:
@@ -251,8 +351,16 @@ class ProgramController(Controller):
             )
             return page_of([await _program_response(conn, r) for r in rows], total, q)
 
-    @get("/{program_id:str}", operation_id="getProgram")
-    async def get(self, program_id: str, org_id: str, runtime: Runtime) -> ProgramResponse:
+    @get(
+        "/{program_id:str}",
+        operation_id="getProgram",
+        summary="Get a program",
+        status_code=200,
+        responses=error_responses(400, 401, 404, e404=PROGRAM_NOT_FOUND),
+    )
+    async def get(
+        self, program_id: FromPath[str], org_id: NamedDependency[str], runtime: NamedDependency[Runtime]
+    ) -> ProgramResponse:
         async with runtime.db.connection() as conn:
             row = await repo.get_program(conn, org_id, parse_uuid(program_id))
             if row is None:
@@ -284,27 +392,72 @@ class ProgramController(Controller):
                 raise errors.program_not_found()
             return await _program_response(conn, row)
 
-    @put("/{program_id:str}", operation_id="replaceProgram")
+    @put(
+        "/{program_id:str}",
+        operation_id="replaceProgram",
+        summary="Update a program (partial, like PATCH)",
+        status_code=200,
+        responses=PROGRAM_WRITE_ERRORS,
+    )
     async def update_put(
-        self, program_id: str, data: UpdateProgramRequest, org_id: str, runtime: Runtime
+        self,
+        program_id: FromPath[str],
+        data: JSONBody[UpdateProgramRequest],
+        org_id: NamedDependency[str],
+        runtime: NamedDependency[Runtime],
     ) -> ProgramResponse:
         return await self._update(program_id, data, org_id, runtime)
 
-    @patch("/{program_id:str}", operation_id="updateProgram")
+    @patch(
+        "/{program_id:str}",
+        operation_id="updateProgram",
+        summary="Update a program (partial)",
+        status_code=200,
+        responses=PROGRAM_WRITE_ERRORS,
+    )
     async def update_patch(
-        self, program_id: str, data: UpdateProgramRequest, org_id: str, runtime: Runtime
+        self,
+        program_id: FromPath[str],
+        data: JSONBody[UpdateProgramRequest],
+        org_id: NamedDependency[str],
+        runtime: NamedDependency[Runtime],
     ) -> ProgramResponse:
         return await self._update(program_id, data, org_id, runtime)
 
-    @delete("/{program_id:str}", operation_id="deleteProgram", status_code=200)
-    async def remove(self, program_id: str, org_id: str, runtime: Runtime) -> dict[str, str]:
+    @delete(
+        "/{program_id:str}",
+        operation_id="deleteProgram",
+        summary="Delete a program (soft)",
+        status_code=200,
+        responses=error_responses(400, 401, 404, e404=PROGRAM_NOT_FOUND),
+    )
+    async def remove(
+        self, program_id: FromPath[str], org_id: NamedDependency[str], runtime: NamedDependency[Runtime]
+    ) -> MessageResponse:
         async with runtime.db.connection() as conn:
             if not await repo.delete_program(conn, org_id, parse_uuid(program_id)):
                 raise errors.program_not_found()
-        return {"message": "Program deleted"}
+        return MessageResponse(message="Program deleted")
 
-    @post("/{program_id:str}/launch", operation_id="launchProgram", status_code=201)
-    async def launch(self, program_id: str, org_id: str, scheduler: Scheduler) -> LaunchResponse:
+    @post(
+        "/{program_id:str}/launch",
+        operation_id="launchProgram",
+        summary="Launch a batch program: snapshot its audience into a new execution",
+        status_code=201,
+        responses=error_responses(
+            400,
+            401,
+            404,
+            409,
+            e400="AudienceEmptyError, ExecutionAlreadyRunningError or EmptyDidPoolError",
+            e404=f"{PROGRAM_NOT_FOUND}, or FlowNotFoundError (the program's flow was deleted)",
+            e409="ProgramStatusConflictError: the program is archived",
+        ),
+    )
+    async def launch(
+        self, program_id: FromPath[str], org_id: NamedDependency[str], scheduler: NamedDependency[Scheduler]
+    ) -> LaunchResponse:
+        """201 ``{"executionId"}``: the execution is created (a `draft` program becomes `active`)."""
         execution_id = await scheduler.launch(org_id, parse_uuid(program_id))
         return LaunchResponse(execution_id=execution_id)
 
@@ -313,8 +466,17 @@ class ExecutionController(Controller):
     path = "/api/program-executions"
     tags = ["Program executions"]
 
-    @get("/{execution_id:str}", operation_id="getProgramExecution")
-    async def get(self, execution_id: str, org_id: str, scheduler: Scheduler) -> ExecutionResponse:
+    @get(
+        "/{execution_id:str}",
+        operation_id="getProgramExecution",
+        summary="Get an execution and its counters",
+        status_code=200,
+        responses=error_responses(400, 401, 404, e404="ExecutionNotFoundError: no such execution in the organization"),
+    )
+    async def get(
+        self, execution_id: FromPath[str], org_id: NamedDependency[str], scheduler: NamedDependency[Scheduler]
+    ) -> ExecutionResponse:
+        """The four counters always add up to ``totalContacts``."""
         ex, c = await scheduler.counters(org_id, parse_uuid(execution_id))
         return ExecutionResponse(
             id=str(ex["id"]),

@@ -1,0 +1,56 @@
+"""The executions/jobs tables are a projection of the scheduler's own events: dropped with their
+position, they are rebuilt by replaying the PROGRAMS stream, to the same counters."""
+
+from __future__ import annotations
+
+import contextlib
+
+import nats.js.errors
+import psycopg
+import pytest
+from scheduler_support import FakeDialer, Tenant, consumers_caught_up
+
+from callcast_contracts.streams import PROGRAMS
+from callcast_scheduler.handlers import PROGRAMS_DURABLE
+
+pytestmark = pytest.mark.integration
+
+
+async def _drop_projection(tenant: Tenant) -> None:
+    """What a rebuild does while the scheduler is stopped: empty the view, forget its position
+    and the durable consumer that fed it."""
+    settings = tenant.app.settings
+    assert settings.database_url is not None
+    async with await psycopg.AsyncConnection.connect(settings.database_url) as conn:
+        await conn.execute(f"SET search_path TO {settings.db_schema}")
+        await conn.execute("TRUNCATE jobs, executions")
+        await conn.execute("DELETE FROM projection_positions WHERE projection = 'programs'")
+        await conn.commit()
+    with contextlib.suppress(nats.js.errors.NotFoundError):
+        await tenant.events.js.delete_consumer(PROGRAMS.name, PROGRAMS_DURABLE)
+
+
+async def test_projection_rebuilds_by_replay(tenant: Tenant, dialer: FakeDialer) -> None:
+    campaign = await tenant.campaign(
+        contacts=3, retry_strategy={"type": "fixed_delay", "delayMinutes": 0, "maxRetries": 1}
+    )
+    execution_id = await tenant.launch(campaign.program_id)
+    first = await dialer.commands(3)
+    await dialer.call(first[0], "completed")
+    await dialer.call(first[1], "busy")
+    await dialer.call(first[2], "rejected")
+    for retry, outcome in zip(await dialer.commands(2), ("completed", "no_answer"), strict=True):
+        await dialer.call(retry, outcome)
+    before = await tenant.execution_when(execution_id, "completed")
+    assert (before["contactsCompleted"], before["contactsFailed"]) == (2, 1)
+    await tenant.app_caught_up()
+
+    await tenant.app.stop()
+    await _drop_projection(tenant)
+    await tenant.app.start()
+    await consumers_caught_up(tenant.events.js, PROGRAMS_DURABLE, timeout=30)
+
+    after = await tenant.execution(execution_id)
+    before.pop("updatedAt"), after.pop("updatedAt")
+    assert after == before
+    await dialer.assert_no_command()
