@@ -248,12 +248,13 @@ def test_the_callee_pressed_1_as_rfc4733_telephone_events_while_the_dtmf_node_li
     assert (counts.successful, counts.failed) == (1, 0)  # digit sent, then our BYE received
 
 
-def test_the_timeline_lists_each_node_after_the_prompts_it_played(feature_call: FeatureCall) -> None:
-    """Stream order: a node is recorded once done, so each prompt comes before its play node."""
+def test_the_timeline_lists_events_in_the_order_they_happened(feature_call: FeatureCall) -> None:
+    """Time order: a node is stamped when it starts, so the dial precedes its ringing and answer,
+    and each play node precedes the playback of its prompt."""
     kinds = [e["type"] for e in feature_call.report["events"]]
     assert kinds == [
-        "initiated", "ringing", "answer", "dial", "set_variable", "playback", "play", "dtmf", "condition",
-        "playback", "play", "hangup", "ended",
+        "initiated", "dial", "ringing", "answer", "set_variable", "play", "playback", "dtmf", "condition",
+        "play", "playback", "hangup", "ended",
     ]  # fmt: skip
     played_ms = sum(e["data"]["durationMs"] for e in _playbacks(feature_call.report))
     assert feature_call.report["call"]["durationMs"] >= played_ms
