@@ -56,7 +56,7 @@ CHANNELS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "programs.{orgId}.job.{jobId}": (
         "scheduler",
         "PROGRAMS",
-        ("AttemptDispatched", "RetryScheduled", "JobCompleted"),
+        ("AttemptDispatched", "RetryScheduled", "JobCompleted", "TestCallRequested"),
     ),
     "dial.{orgId}.attempt.{attemptId}": ("scheduler", "DIAL_COMMANDS", ("DialRequested",)),
     "calls.{orgId}.attempt.{attemptId}": (

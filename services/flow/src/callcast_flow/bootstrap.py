@@ -18,6 +18,7 @@ from callcast_flow.entrypoints.dictionaries_http import DICTIONARY_ROUTES
 from callcast_flow.entrypoints.dictionaries_rpc import subscribe_spoken_responder
 from callcast_flow.entrypoints.http import ROUTES
 from callcast_flow.entrypoints.simulate import FlowSimulationController
+from callcast_flow.entrypoints.test_call import FlowExecutionController
 from callcast_flow.handlers import FlowServiceContext, no_relay
 from callcast_runtime.service import Runtime, ServiceSpec
 
@@ -113,6 +114,16 @@ answered by a human, a play completes, a dtmf times out, a record completes (`va
 that node (the first time). `unusedEvents` lists the indices of events the run never used. System variables are
 set as for a call (`sys.contactId` from `contact.id`, `sys.callId` a fresh id).
 
+**Test calls.** `POST /api/flows/execute` (`ExecuteFlowRequestDto`) places one real call of a saved flow version:
+`{"flowId", "flowVersion"?, "contactId"? | "contact"?: {"primaryPhone", "firstName"?, "lastName"?,
+"customAttributes"?}, "didId"? | "fromNumber"?, "variables"?}` — exactly one of `contactId`/`contact` and exactly one
+of `didId`/`fromNumber` (both or neither: 400 naming the first of the pair); numbers in E.164. The version (default
+the latest) is checked again (400 with `findings` if it now has errors). Answers 201 `{"jobId", "status": "queued"}`:
+the scheduler has dispatched the job's only attempt; `GET /api/call-report/{jobId}` follows it (no execution, no
+retries: the job ends `completed` when the call's outcome is `completed`, else `failed`), and `GET /api/calls?jobId=`
+lists it. 404 `FlowNotFoundError`, `FlowVersionNotFoundError`, `ContactNotFoundError`, `DidNotFoundError`; 400
+`DidNotActiveError`; 503 `SERVICE_UNAVAILABLE` when the scheduler does not answer within 5 s (no call placed).
+
 **Audio.** Uploads (WAV, MP3 or OGG; ≤20 MB, ≤30 min) are converted to 8 kHz mono, padded with silence
 to whole 20 ms frames, and kept as G.711 μ-law (for calls) and 16-bit PCM (for
 `GET /api/audio-management/{id}/stream`, a WAV). `file` describes the original upload; its `checksum` is
@@ -167,7 +178,7 @@ def build_spec(*, audio_store_factory: AudioStoreFactory = _jetstream_audio_stor
 
     return ServiceSpec(
         name="flow",
-        route_handlers=[*ROUTES, *DICTIONARY_ROUTES, FlowSimulationController],
+        route_handlers=[*ROUTES, *DICTIONARY_ROUTES, FlowSimulationController, FlowExecutionController],
         migrations=MIGRATIONS,
         uses_database=True,
         uses_outbox=True,

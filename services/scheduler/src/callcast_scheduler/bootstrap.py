@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from nats.aio.subscription import Subscription
+
 from callcast_runtime.service import Runtime, ServiceSpec
 from callcast_scheduler.entrypoints import events
 from callcast_scheduler.entrypoints.http import DidController, ExecutionController, ProgramController
 from callcast_scheduler.entrypoints.openapi import OPENAPI_DESCRIPTION
+from callcast_scheduler.entrypoints.test_call_rpc import subscribe_test_call_responder
 from callcast_scheduler.handlers import Scheduler
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -24,12 +27,23 @@ async def _start_dispatcher(runtime: Runtime) -> None:
 
 
 def build_spec() -> ServiceSpec:
+    responders: list[Subscription] = []
+
+    async def _start_test_call_responder(runtime: Runtime) -> None:
+        scheduler: Scheduler = runtime.components["scheduler"]
+        responders.append(await subscribe_test_call_responder(runtime.broker.connection, scheduler))
+
+    async def _stop_test_call_responder(runtime: Runtime) -> None:
+        while responders:
+            await responders.pop().unsubscribe()
+
     return ServiceSpec(
         name="scheduler",
         route_handlers=[DidController, ProgramController, ExecutionController],
         migrations=MIGRATIONS,
         wire=_wire,
         register_subscribers=events.register,
-        on_start=[_start_dispatcher],
+        on_start=[_start_dispatcher, _start_test_call_responder],
+        on_stop=[_stop_test_call_responder],
         openapi_description=OPENAPI_DESCRIPTION,
     )

@@ -35,11 +35,13 @@ from callcast_contracts.events import (
     JobCompleted,
     JobsEnrolled,
     RetryScheduled,
+    TestCallRequested,
 )
 from callcast_contracts.events.flows import FlowSnapshot
 from callcast_contracts.events.programs import EnrolledJob
 from callcast_contracts.streams import CONTACTS, DIAL_COMMANDS, FLOWS, PROGRAMS
 from callcast_contracts.subjects import Aggregate, Context, subject
+from callcast_contracts.test_call import PlaceTestCallRequest
 from callcast_runtime.logging import get_logger
 from callcast_runtime.messaging import AppendConflict, Delivery, StoredEvent
 from callcast_runtime.projections import advance
@@ -415,6 +417,83 @@ class Scheduler:
         async with self.rt.db.connection() as conn:
             await repo.set_execution_status(conn, execution_id, "completed", at)
 
+    # -- test calls (POST /api/flows/execute, through the flow service) -------------------------
+    async def place_test_call(self, request: PlaceTestCallRequest) -> str:
+        """Start a test call's job and dispatch its only attempt; the job id.
+
+        The job belongs to no execution: its first event is ``TestCallRequested`` (expected
+        sequence 0, under a new UUIDv7 job id), the dial command is attempt 1 with the
+        deterministic attempt id, and the CALLS reactor closes the job with ``JobCompleted``.
+        """
+        org_id = request.org_id
+        await self.await_copies()
+        async with self.rt.db.connection() as conn:
+            if request.contact_id is not None:
+                found = await repo.live_contact(conn, org_id, request.contact_id)
+                if found is None:
+                    raise errors.contact_not_found(request.contact_id)
+                contact_id, phone, contact = request.contact_id, str(found["phone"]), dict(found["snapshot"])
+            else:
+                contact = dict(request.contact or {})
+                contact_id = str(contact.get("id") or ids.new_id())
+                contact["id"] = contact_id
+                phone = str(contact.get("primaryPhone") or "")
+            if request.did_id is not None:
+                did = await repo.get_did(conn, org_id, request.did_id)
+                if did is None:
+                    raise errors.did_not_found(request.did_id)
+                if did["status"] != "active":
+                    raise errors.did_not_active(request.did_id)
+                caller_id = str(did["number"])
+            else:
+                caller_id = str(request.from_number or "")
+        if not phone or not caller_id:
+            raise errors.test_call_incomplete("primaryPhone" if not phone else "fromNumber")
+
+        job_id = ids.new_id()
+        attempt_id = ids.attempt_id(job_id, 1)
+        flow = request.flow
+        requested = envelope(
+            TestCallRequested(
+                job_id=job_id,
+                attempt_id=attempt_id,
+                flow_id=flow.flow_id,
+                flow_version=flow.version,
+                contact_id=contact_id,
+                to=phone,
+                caller_id=caller_id,
+            ),
+            org_id=org_id,
+            aggregate_id=job_id,
+        )
+        await self.rt.events.append(
+            job_subject(org_id, job_id), requested, msg_id=f"job-{job_id}-test-call", expected_last_seq=0
+        )
+        command = envelope(
+            DialRequested(
+                attempt_id=attempt_id,
+                attempt_number=1,
+                job_id=job_id,
+                execution_id=None,
+                program_id=None,
+                contact_id=contact_id,
+                to=phone,
+                caller_id=caller_id,
+                flow=flow,
+                contact=contact,
+                variables=dict(request.variables),
+            ),
+            org_id=org_id,
+            aggregate_id=attempt_id,
+            causation_id=requested.id,
+            correlation_id=requested.correlation_id,
+        )
+        await self.rt.events.append(
+            subject(Context.DIAL, org_id, Aggregate.ATTEMPT, attempt_id), command, msg_id=f"dial-{attempt_id}"
+        )
+        log.info("test call dispatched", job_id=job_id, flow_id=flow.flow_id, flow_version=flow.version)
+        return job_id
+
     # -- reacting to the call-event stream ----------------------------------------------------
     async def on_call_event(self, d: Delivery) -> None:
         ev = d.envelope.data
@@ -431,6 +510,10 @@ class Scheduler:
         if not history:
             return  # a test call or a job of another scheduler deployment: not ours to follow
         if self._attempt_already_settled(history, ev.attempt_number):
+            return
+        if isinstance(history[0].envelope.data, TestCallRequested):
+            # A test call has one attempt and no execution: its outcome is the job's, never retried.
+            await self._complete_test_call(env, ev, history[-1].seq)
             return
         dispatched = [e.envelope.data for e in history if isinstance(e.envelope.data, AttemptDispatched)]
         execution_id = dispatched[-1].execution_id if dispatched else ""
@@ -477,6 +560,27 @@ class Scheduler:
         )
         await self.rt.events.append(
             subj, out, msg_id=f"job-{ev.job_id}-attempt-{ev.attempt_number}-{kind}", expected_last_seq=history[-1].seq
+        )
+
+    async def _complete_test_call(self, env: Envelope[Event], ev: CallEnded, last_seq: int) -> None:
+        done = envelope(
+            JobCompleted(
+                job_id=ev.job_id,
+                execution_id=None,
+                status="completed" if ev.outcome == "completed" else "failed",
+                outcome=ev.outcome,
+                attempts=ev.attempt_number,
+            ),
+            org_id=env.org_id,
+            aggregate_id=ev.job_id,
+            causation_id=env.id,
+            correlation_id=env.correlation_id,
+        )
+        await self.rt.events.append(
+            job_subject(env.org_id, ev.job_id),
+            done,
+            msg_id=f"job-{ev.job_id}-attempt-{ev.attempt_number}-completed",
+            expected_last_seq=last_seq,
         )
 
     @staticmethod

@@ -38,6 +38,7 @@ from callcast_contracts.events.programs import (
     JobCompleted,
     JobsEnrolled,
     RetryScheduled,
+    TestCallRequested,
 )
 
 ALL_EVENTS = (
@@ -63,6 +64,7 @@ ALL_EVENTS = (
     RetryScheduled,
     JobCompleted,
     ExecutionCompleted,
+    TestCallRequested,
     DialRequested,
     CallAttemptStarted,
     CallRinging,

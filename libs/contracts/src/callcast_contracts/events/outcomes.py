@@ -11,7 +11,8 @@ from callcast_contracts.envelope import Event
 
 
 class CallOutcomeReported(Event, frozen=True, kw_only=True):
-    """An attempt of a job ended. ``final`` says whether the job will try again."""
+    """An attempt of a job ended (one event per attempt). Whether the job tries again is the
+    scheduler's decision, published as RetryScheduled or JobCompleted on programs.<org>.job.<jobId>."""
 
     job_id: str
     attempt_id: str

@@ -1,7 +1,8 @@
 """Events of the scheduler's event-sourced aggregates.
 
 - ``programs.<org>.execution.<executionId>``: ExecutionLaunched, JobsEnrolled, ExecutionCompleted
-- ``programs.<org>.job.<jobId>``: AttemptDispatched, RetryScheduled, JobCompleted
+- ``programs.<org>.job.<jobId>``: AttemptDispatched, RetryScheduled, JobCompleted; a test call's
+  job (``POST /api/flows/execute``): TestCallRequested, then JobCompleted (no execution, no retry)
 """
 
 from __future__ import annotations
@@ -53,6 +54,21 @@ class AttemptDispatched(Event, frozen=True, kw_only=True):
     not_before: datetime | None = None
 
 
+class TestCallRequested(Event, frozen=True, kw_only=True):
+    """A test call's job (no program, no execution) was started: its only attempt, ``attempt_id``
+    (attempt 1), was dispatched to the dialer. The job's first event (expected sequence 0)."""
+
+    __test__ = False  # not a pytest test class
+
+    job_id: str
+    attempt_id: str
+    flow_id: str
+    flow_version: int
+    contact_id: str
+    to: str
+    caller_id: str
+
+
 class RetryScheduled(Event, frozen=True, kw_only=True):
     """Attempt ``attempt_number - 1`` ended without success; the next one waits for ``not_before``."""
 
@@ -64,10 +80,11 @@ class RetryScheduled(Event, frozen=True, kw_only=True):
 
 
 class JobCompleted(Event, frozen=True, kw_only=True):
-    """The job reached its final state: ``status`` is ``completed`` or ``failed``."""
+    """The job reached its final state: ``status`` is ``completed`` or ``failed``.
+    ``execution_id`` is null for a test call's job."""
 
     job_id: str
-    execution_id: str
+    execution_id: str | None
     status: str
     outcome: str
     attempts: int

@@ -199,6 +199,14 @@ async def contact_snapshot(conn: Conn, org_id: str, contact_id: str) -> dict[str
     return dict(row["snapshot"]) if row else {}
 
 
+async def live_contact(conn: Conn, org_id: str, contact_id: str) -> Row | None:
+    """The contact's phone and snapshot, unless it is unknown or deleted."""
+    cur = await conn.execute(
+        "SELECT phone, snapshot FROM contacts WHERE org_id = %s AND id = %s AND NOT deleted", (org_id, contact_id)
+    )
+    return await cur.fetchone()
+
+
 async def insert_flow_version(conn: Conn, org_id: str, flow_id: str, version: int, snapshot: Any) -> None:
     await conn.execute(
         "INSERT INTO flow_versions (org_id, flow_id, version, snapshot) VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",

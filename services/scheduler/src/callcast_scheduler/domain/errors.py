@@ -51,3 +51,12 @@ def audience_not_found(audience_id: str) -> NotFound:
 
 def execution_status_conflict(status: str, action: str) -> Conflict:
     return Conflict(f"An execution in status {status} cannot be {action}", code="ExecutionStatusConflictError")
+
+
+def contact_not_found(contact_id: str) -> NotFound:
+    return NotFound(f"Contact {contact_id} not found", code="ContactNotFoundError")
+
+
+def test_call_incomplete(field: str) -> ApiError:
+    """A test-call request without a number to call or to call from (the flow service checks both)."""
+    return ApiError(f"A test call needs {field}", code="VALIDATION_FAILED")
