@@ -17,6 +17,7 @@ from msgspec import UNSET
 
 from callcast_contracts.envelope import envelope
 from callcast_contracts.ids import new_id
+from callcast_flow import dictionaries_handlers
 from callcast_flow.adapters import audio_repository, flow_repository
 from callcast_flow.adapters.audio_store import AudioObjectStore
 from callcast_flow.adapters.audio_transcoder import transcode
@@ -52,6 +53,7 @@ from callcast_flow.domain.flows import (
     version_saved,
     version_saved_msg_id,
 )
+from callcast_flow.domain.spoken_keys import keys_needed
 from callcast_flow.domain.validation import (
     ValidationContext,
     ValidationReport,
@@ -63,6 +65,7 @@ from callcast_flow.errors import FlowGraphInvalid, audio_not_found, flow_not_fou
 from callcast_runtime.db import Pool
 from callcast_runtime.errors import ValidationFailed
 from callcast_runtime.outbox import enqueue
+from callcast_spoken import LANGUAGES
 
 
 def utcnow() -> datetime:
@@ -93,7 +96,18 @@ async def check_graph(conn: Conn, org_id: str, graph: Mapping[str, Any]) -> Vali
     if isinstance(parsed, ValidationReport):
         return parsed
     existing = await audio_repository.existing_ids(conn, org_id, referenced_audio_ids(parsed.flow))
-    return check_parsed(parsed, ValidationContext(existing_audio_ids=existing))
+    # Both languages' keys, looked up before the (synchronous) checks run: two small queries.
+    dictionary_keys = {
+        language: await dictionaries_handlers.available_keys(conn, org_id, language) for language in LANGUAGES
+    }
+    return check_parsed(
+        parsed,
+        ValidationContext(
+            existing_audio_ids=existing,
+            known_dictionary_keys=lambda language: dictionary_keys.get(language) or None,
+            dictionary_keys_needed=keys_needed,
+        ),
+    )
 
 
 async def _valid_graph(conn: Conn, org_id: str, graph: Mapping[str, Any]) -> NormalGraph:
