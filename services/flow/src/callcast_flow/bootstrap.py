@@ -14,6 +14,7 @@ from nats.aio.subscription import Subscription
 from nats.js import JetStreamContext
 
 from callcast_flow.adapters.audio_store import AudioObjectStore, JetStreamAudioStore
+from callcast_flow.entrypoints import contact_events
 from callcast_flow.entrypoints.dictionaries_http import DICTIONARY_ROUTES
 from callcast_flow.entrypoints.dictionaries_rpc import subscribe_spoken_responder
 from callcast_flow.entrypoints.http import ROUTES
@@ -182,6 +183,7 @@ def build_spec(*, audio_store_factory: AudioStoreFactory = _jetstream_audio_stor
         migrations=MIGRATIONS,
         uses_database=True,
         uses_outbox=True,
+        register_subscribers=contact_events.register,
         on_start=[open_audio_store, start_spoken_responder],
         on_stop=[stop_spoken_responder],
         openapi_description=OPENAPI_DESCRIPTION,

@@ -18,7 +18,7 @@ from msgspec import UNSET
 from callcast_contracts.envelope import envelope
 from callcast_contracts.ids import new_id
 from callcast_flow import dictionaries_handlers
-from callcast_flow.adapters import audio_repository, flow_repository
+from callcast_flow.adapters import audio_repository, custom_attributes_copy, flow_repository
 from callcast_flow.adapters.audio_store import AudioObjectStore
 from callcast_flow.adapters.audio_transcoder import transcode
 from callcast_flow.adapters.sql import Conn
@@ -104,6 +104,7 @@ async def check_graph(conn: Conn, org_id: str, graph: Mapping[str, Any]) -> Vali
         parsed,
         ValidationContext(
             existing_audio_ids=existing,
+            known_custom_attributes=await custom_attributes_copy.names(conn, org_id),
             known_dictionary_keys=lambda language: dictionary_keys.get(language) or None,
             dictionary_keys_needed=keys_needed,
         ),
