@@ -17,8 +17,7 @@ from msgspec import UNSET
 
 from callcast_contracts.envelope import envelope
 from callcast_contracts.ids import new_id
-from callcast_flow import dictionaries_handlers
-from callcast_flow.adapters import audio_repository, custom_attributes_copy, flow_repository
+from callcast_flow.adapters import audio_repository, custom_attributes_copy, dictionaries_repository, flow_repository
 from callcast_flow.adapters.audio_store import AudioObjectStore
 from callcast_flow.adapters.audio_transcoder import transcode
 from callcast_flow.adapters.sql import Conn
@@ -98,7 +97,7 @@ async def check_graph(conn: Conn, org_id: str, graph: Mapping[str, Any]) -> Vali
     existing = await audio_repository.existing_ids(conn, org_id, referenced_audio_ids(parsed.flow))
     # Both languages' keys, looked up before the (synchronous) checks run: two small queries.
     dictionary_keys = {
-        language: await dictionaries_handlers.available_keys(conn, org_id, language) for language in LANGUAGES
+        language: await dictionaries_repository.available_keys(conn, org_id, language) for language in LANGUAGES
     }
     return check_parsed(
         parsed,
