@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import zlib
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import cast
 
 import msgspec
 from opentelemetry import context as otel_context
@@ -39,7 +39,7 @@ from callcast_contracts.events import (
 )
 from callcast_contracts.events.flows import FlowSnapshot
 from callcast_contracts.events.programs import EnrolledJob
-from callcast_contracts.streams import CONTACTS, DIAL_COMMANDS, FLOWS, PROGRAMS
+from callcast_contracts.streams import CONTACTS, FLOWS, PROGRAMS
 from callcast_contracts.subjects import Aggregate, Context, subject
 from callcast_contracts.test_call import PlaceTestCallRequest
 from callcast_runtime.logging import get_logger
@@ -649,16 +649,3 @@ class Scheduler:
                 await repo.set_execution_status(conn, ev.execution_id, ev.status, d.envelope.occurred_at)
         if isinstance(ev, RetryScheduled | JobCompleted):
             self._wake.set()
-
-
-DIAL_STREAM = DIAL_COMMANDS  # re-exported for the entry points' documentation
-
-
-def job_states_payload(counters: Counters) -> dict[str, Any]:
-    return {
-        "totalContacts": counters.total,
-        "contactsCompleted": counters.completed,
-        "contactsFailed": counters.failed,
-        "contactsPending": counters.pending,
-        "contactsInProgress": counters.in_progress,
-    }
