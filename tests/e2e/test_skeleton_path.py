@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import secrets
 import time
+import wave
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,6 +40,7 @@ class Campaign:
     calls: dict[str, Any]
     report: dict[str, Any]
     trace_id: str
+    prompt_seconds: float  # measured on the WAV the test uploaded, not taken from the API
 
 
 def _ts(value: str) -> datetime:
@@ -52,6 +54,8 @@ def campaign(
     api_key = create_org("Skeleton org")
     api = CallcastClient(running_stack.api_url, api_key)
     prompt = synthesize_prompt("Hello, this is Callcast calling.", tmp_path_factory.mktemp("audio") / "p.wav")
+    with wave.open(str(prompt.path), "rb") as wav:
+        prompt_seconds = wav.getnframes() / wav.getframerate()
     contact_id = resource_id(api.create_contact(PHONE, firstName="Amina", lastName="Skeleton"))
     audience_id = resource_id(api.create_audience("Skeleton audience"))
     api.add_contacts(audience_id, [contact_id])
@@ -59,9 +63,7 @@ def campaign(
     flow = api.create_flow("Skeleton flow", demo_flow_graph(resource_id(audio)))
     did_id = resource_id(api.create_did(CALLER_ID, "MA"))
     program_id = resource_id(
-        api.create_program(
-            "Skeleton campaign", flow_id=resource_id(flow), audience_id=audience_id, did_pool=[did_id]
-        )
+        api.create_program("Skeleton campaign", flow_id=resource_id(flow), audience_id=audience_id, did_pool=[did_id])
     )
     trace_id = secrets.token_hex(16)
     launched = api.request(
@@ -87,6 +89,7 @@ def campaign(
         calls=calls,
         report=report,
         trace_id=trace_id,
+        prompt_seconds=prompt_seconds,
     )
 
 
@@ -176,16 +179,15 @@ def test_prompt_audio_came_back_complete_over_rtp(campaign: Campaign) -> None:
     played = [e for e in campaign.report["events"] if e["type"] == "playback"]
     assert len(played) == 1, campaign.report["events"]
     media = played[0]["data"]
-    expected_packets = math.ceil(campaign.audio["durationSeconds"] * 8000 / 160)
+    assert campaign.audio["durationSeconds"] == pytest.approx(campaign.prompt_seconds, abs=0.02)
+    expected_packets = math.ceil(campaign.prompt_seconds * 8000 / 160)
     assert abs(media["packetsSent"] - expected_packets) <= 1
     assert media["packetsReceived"] == media["packetsSent"]
     assert media["maxReceiveGapMs"] <= 40
     assert media["interrupted"] is False
 
 
-def test_one_trace_follows_the_launch_through_every_service(
-    campaign: Campaign, otlp_receiver: OtlpReceiver
-) -> None:
+def test_one_trace_follows_the_launch_through_every_service(campaign: Campaign, otlp_receiver: OtlpReceiver) -> None:
     wanted = {"callcast-gateway", "callcast-scheduler", "callcast-dialer", "callcast-reporting"}
     deadline = time.monotonic() + 15
     while not wanted <= otlp_receiver.services_in_trace(campaign.trace_id) and time.monotonic() < deadline:

@@ -11,6 +11,7 @@ from callcast_stack.stack import LocalStack
 def test_gateway_is_ready_only_when_every_service_is(running_stack: LocalStack) -> None:
     assert httpx.get(running_stack.gateway_url + "/health/ready").status_code == 200
     assert running_stack.supervisor is not None
+    assert set(running_stack.supervisor.urls) >= {"gateway", "contact", "flow", "scheduler", "dialer", "reporting"}
     for name, url in running_stack.supervisor.urls.items():
         assert httpx.get(url + "/health/ready").status_code == 200, name
 

@@ -200,10 +200,12 @@ class CallcastClient:
 
 
 def call_report_settled(report: Mapping[str, Any]) -> bool:
-    """The job has its outcome and its latest call has ended (the report is a read model built
-    from events: it can lag behind the execution's counters)."""
+    """The job is final (``completed``/``failed``: the scheduler decided no retry follows) and its
+    latest call has ended. The report is a read model built from events: it can lag behind the
+    execution's counters."""
     call = report.get("call") or {}
-    return report.get("outcome") is not None and (not call or call.get("terminatedAt") is not None)
+    final = report.get("status") in ("completed", "failed")
+    return final and report.get("outcome") is not None and (not call or call.get("terminatedAt") is not None)
 
 
 def execution_settled(execution: Mapping[str, Any]) -> bool:

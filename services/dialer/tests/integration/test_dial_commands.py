@@ -15,7 +15,7 @@ from callcast_contracts import ids
 from callcast_contracts.envelope import envelope
 from callcast_contracts.events import CallAttemptStarted, CallEnded, DialRequested, PromptPlayed
 from callcast_contracts.events.flows import FlowSnapshot
-from callcast_contracts.streams import ALL_STREAMS, CALLS
+from callcast_contracts.streams import ALL_STREAMS, CALLS, DIAL_COMMANDS
 from callcast_contracts.subjects import Aggregate, Context, subject
 from callcast_dialer.adapters.audio_store import AUDIO_BUCKET
 from callcast_dialer.bootstrap import build_spec
@@ -101,6 +101,17 @@ async def _put_audio(js, frames: int) -> str:  # type: ignore[no-untyped-def]
     return audio_id
 
 
+async def _dial_queue_drained(js, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+    """The dialer took and acknowledged every command (so the second copy was handled)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        info = await js.consumer_info(DIAL_COMMANDS.name, "dialer")
+        if info.num_pending == 0 and info.num_ack_pending == 0 and info.delivered.consumer_seq >= 2:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the dialer did not handle both copies of the command")
+
+
 async def _wait_ended(events: EventStore, attempt: str, timeout: float = 20.0) -> list:  # type: ignore[type-arg]
     subj = subject(Context.CALLS, ORG, Aggregate.ATTEMPT, attempt)
     deadline = asyncio.get_running_loop().time() + timeout
@@ -132,7 +143,7 @@ async def test_redelivered_dial_command_dials_once(
         history = await _wait_ended(events, attempt)
         # The same command again, as if the duplicate window had passed (another msg-id).
         await events.append(dial_subject, env, msg_id=f"dial-{attempt}-again")
-        await asyncio.sleep(2.0)
+        await _dial_queue_drained(js)
         again = await events.load(CALLS.name, subject(Context.CALLS, ORG, Aggregate.ATTEMPT, attempt))
 
     assert [e.envelope.type for e in again] == [e.envelope.type for e in history]

@@ -110,6 +110,7 @@ async def test_answered_call_plays_prompt_and_echo_returns_every_packet(callees:
     assert abs(rx.audio_packets_received - stats.frames_sent) <= 2
     assert rx.max_gap_ms <= 40, rx
     assert stats.max_lateness_ms < 20
+    assert len(call.rtp.recording) >= len(prompt) - 2 * 160
     assert call.rtp.recording[: len(prompt)] == prompt[: len(call.rtp.recording)]
 
     await call.hangup()
@@ -250,6 +251,7 @@ async def test_concurrent_calls_each_get_their_own_media(callees: CalleePool, di
     for result in results:
         assert result.call is not None
         rx = result.call.rtp.stats()
+        assert rx.packets_sent == 50, rx
         assert abs(rx.audio_packets_received - rx.packets_sent) <= 2, rx
     counts = await callee.wait_for_counts(successful=before + 20)
     assert counts.successful == before + 20

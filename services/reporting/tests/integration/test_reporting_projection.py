@@ -260,7 +260,11 @@ async def test_redelivered_events_change_nothing_and_publish_nothing(
     await reporting_app.stop()
     await forget_consumers(nc.jetstream(), reporting_app.projections)
     client = await reporting_app.start()
-    await append_all(event_store, Scenario().history())  # and something new behind the old events
+    s2 = Scenario()
+    await append_all(event_store, s2.history())  # something new behind the old events
+    # Each stream is applied in order: once the new job is settled, the old events were replayed.
+    expected2 = expected_report(s2)
+    assert await settled_report(client, s2, expected2, timeout=REPLAY_TIMEOUT) == expected2
     assert await settled_report(client, s, expected, timeout=REPLAY_TIMEOUT) == expected
     assert len(await outcomes_on(nc.jetstream(), subject)) == 2
 
