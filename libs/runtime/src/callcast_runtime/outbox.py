@@ -29,6 +29,8 @@ from callcast_runtime.tracing import inject_headers
 
 log = get_logger(__name__)
 
+ACK_TIMEOUT_S = 10.0
+
 
 async def enqueue(conn: psycopg.AsyncConnection[Any], subject: str, env: Envelope[Any], *, msg_id: str) -> None:
     headers = inject_headers(
@@ -121,7 +123,9 @@ class OutboxRelay:
                 headers = dict(row["headers"])
                 headers[MSG_ID_HEADER] = row["msg_id"]
                 futures.append(await self.js.publish_async(row["subject"], bytes(row["payload"]), headers=headers))
-            await asyncio.gather(*futures)
+            # A lost ack (reconnect, failover) must not hold the relay, and its lock, forever: on
+            # timeout the batch is sent again and the duplicate window drops what was stored.
+            await asyncio.wait_for(asyncio.gather(*futures), timeout=ACK_TIMEOUT_S)
             # Delete exactly the rows sent: a transaction holding a lower position may commit
             # after the SELECT, and ``position <= last`` would delete its row unpublished.
             await conn.execute("DELETE FROM outbox WHERE position = ANY(%s)", ([row["position"] for row in rows],))

@@ -3,6 +3,8 @@ request/reply to the flow service) and the dial-command consumer."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 from typing import Any
 
@@ -54,6 +56,10 @@ async def _start(runtime: Runtime) -> None:
 async def _stop(runtime: Runtime) -> None:
     for task in runtime.tasks:
         task.cancel()
+    # Wait for the calls to hang up and record CallEnded while NATS and SIP are still up; the
+    # runtime's later cancel would otherwise orphan those last appends.
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.gather(*runtime.tasks, return_exceptions=True), timeout=15.0)
     ua: SipUserAgent = runtime.components["ua"]
     await ua.close()
 

@@ -36,6 +36,7 @@ class AttemptLog:
         self.correlation_id = correlation_id
         self.last_seq = 0
         self.ordinal = 0
+        self._lock = asyncio.Lock()
 
     async def start(self, first: Event) -> None:
         env = self._envelope(first)
@@ -51,6 +52,12 @@ class AttemptLog:
         self.ordinal = 1
 
     async def append(self, event: Event) -> None:
+        # One append at a time: the ordinal is the msg-id, so two concurrent appends (a ringing
+        # event racing a failed invite's CallEnded) would share one and the server would drop one.
+        async with self._lock:
+            await self._append(event)
+
+    async def _append(self, event: Event) -> None:
         env = self._envelope(event)
         msg_id = f"attempt-{self.attempt_id}-{self.ordinal}"
         delay = 0.2

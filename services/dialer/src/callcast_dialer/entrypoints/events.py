@@ -58,13 +58,20 @@ async def consume_dial_commands(runtime: Runtime, handler: DialHandler, max_call
                 slots.release()
                 await asyncio.sleep(0.5)
                 continue
+            except Exception:
+                # Anything else (the consumer deleted, NATS restarting): the loop must outlive it,
+                # or this dialer would silently never dial again.
+                slots.release()
+                log.exception("fetching dial commands failed; retrying")
+                await asyncio.sleep(2.0)
+                continue
             for msg in msgs:
                 task = asyncio.create_task(_run_one(msg, handler, slots))
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
     finally:
-        # Shutting down: calls in progress end now; their commands are acked once CallEnded is
-        # stored (the runner appends it on cancellation too).
+        # Shutting down: calls in progress end now and record CallEnded (the runner does it on
+        # cancellation); their commands stay unacked and a redelivery finds the attempt ended.
         for task in list(tasks):
             task.cancel()
         for task in list(tasks):
