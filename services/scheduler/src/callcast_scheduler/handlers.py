@@ -136,7 +136,12 @@ class Scheduler:
                 raise errors.audience_empty()
 
             now = _now()
-            execution_id = ids.new_id()
+            # The n-th launch of a program has one id, so a launch whose events were stored but
+            # whose transaction then failed is resumed by the client's retry, never doubled.
+            launch_no = await repo.execution_count(conn, program_id) + 1
+            execution_id = ids.derived_id("execution", program_id, launch_no)
+            subj = execution_subject(org_id, execution_id)
+            earlier = await self.rt.events.load(PROGRAMS.name, subj)
             start_at = program["start_at"] or now
             launched = ExecutionLaunched(
                 execution_id=execution_id,
@@ -151,12 +156,21 @@ class Scheduler:
                 scheduled_start_at=max(start_at, now),
                 scheduled_stop_at=program["stop_at"],
             )
-            subj = execution_subject(org_id, execution_id)
-            env = envelope(launched, org_id=org_id, aggregate_id=execution_id)
-            appended = await self.rt.events.append(
-                subj, env, msg_id=f"execution-{execution_id}-launched", expected_last_seq=0
-            )
-            seq = appended.seq
+            enrolled_before: set[int] = set()
+            if earlier and isinstance(earlier[0].envelope.data, ExecutionLaunched):
+                env = earlier[0].envelope  # type: ignore[assignment]
+                launched = earlier[0].envelope.data
+                seq = earlier[-1].seq
+                enrolled_before = {e.envelope.data.chunk for e in earlier if isinstance(e.envelope.data, JobsEnrolled)}
+                log.warning(
+                    "resuming a launch whose events were stored before its commit failed", execution_id=execution_id
+                )
+            else:
+                env = envelope(launched, org_id=org_id, aggregate_id=execution_id)
+                appended = await self.rt.events.append(
+                    subj, env, msg_id=f"execution-{execution_id}-launched", expected_last_seq=0
+                )
+                seq = appended.seq
             jobs: list[tuple[str, str, str]] = []
             for chunk_no, start in enumerate(range(0, len(members), ENROLL_CHUNK)):
                 chunk = [
@@ -168,6 +182,8 @@ class Scheduler:
                     for m in members[start : start + ENROLL_CHUNK]
                 ]
                 jobs.extend((j.job_id, j.contact_id, j.phone) for j in chunk)
+                if chunk_no in enrolled_before:
+                    continue
                 enrolled = envelope(
                     JobsEnrolled(execution_id=execution_id, chunk=chunk_no, jobs=chunk),
                     org_id=org_id,

@@ -132,3 +132,45 @@ async def test_another_orgs_execution_is_not_found(tenant: Tenant, other_tenant:
     _problem(response, 404, "ExecutionNotFoundError")
     response = await tenant.app.client.get("/api/program-executions/42", headers=tenant.headers)
     _problem(response, 400, "VALIDATION_FAILED")
+
+
+async def test_a_launch_retried_after_its_commit_failed_resumes_the_same_execution(
+    tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The events of the first try were stored, its transaction was not: the retry must not start
+    a second execution (every contact would be dialled twice)."""
+    from callcast_contracts.events import ExecutionLaunched
+    from callcast_contracts.streams import PROGRAMS
+    from callcast_scheduler.adapters import repository
+    from callcast_scheduler.handlers import execution_subject
+
+    campaign = await tenant.campaign(contacts=3)
+    real_insert_jobs = repository.insert_jobs
+    calls = 0
+
+    async def fails_once(*args: Any, **kwargs: Any) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("the database went away mid-launch")
+        await real_insert_jobs(*args, **kwargs)
+
+    monkeypatch.setattr(repository, "insert_jobs", fails_once)
+    first = await _launch(tenant, campaign.program_id)
+    assert first.status_code == 500
+    second = await _launch(tenant, campaign.program_id)
+    assert second.status_code == 201, second.text
+    execution_id = second.json()["executionId"]
+
+    runtime = tenant.app.runtime
+    history = await runtime.events.load(PROGRAMS.name, execution_subject(tenant.org_id, execution_id))
+    assert [type(e.envelope.data) for e in history].count(ExecutionLaunched) == 1
+    execution = await tenant.app.client.get(f"/api/program-executions/{execution_id}", headers=tenant.headers)
+    assert execution.json()["totalContacts"] == 3
+    await tenant.app_caught_up()  # the first try's events are projected too
+    async with runtime.db.connection() as conn:
+        cur = await conn.execute("SELECT count(*) AS n FROM executions WHERE program_id = %s", (campaign.program_id,))
+        row = await cur.fetchone()
+    assert row is not None
+    assert row["n"] == 1, "the retry started a second execution"
+    _problem(await _launch(tenant, campaign.program_id), 400, "ExecutionAlreadyRunningError")

@@ -262,6 +262,12 @@ async def execution_by_id(conn: Conn, execution_id: str) -> Row | None:
     return await cur.fetchone()
 
 
+async def execution_count(conn: Conn, program_id: str) -> int:
+    cur = await conn.execute("SELECT count(*) AS n FROM executions WHERE program_id = %s", (program_id,))
+    row = await cur.fetchone()
+    return int(row["n"]) if row else 0
+
+
 async def live_execution_of_program(conn: Conn, program_id: str) -> Row | None:
     cur = await conn.execute(
         "SELECT * FROM executions WHERE program_id = %s AND status IN "
