@@ -98,8 +98,11 @@ def test_an_execution_that_has_not_counted_its_audience_is_not_settled() -> None
     assert execution_settled({"status": "completed", "totalContacts": 0})
 
 
-def test_a_call_report_is_final_once_the_outcome_is_known_and_the_call_ended() -> None:
-    assert not call_report_settled({"outcome": None, "call": {"terminatedAt": None}})
-    assert not call_report_settled({"outcome": "completed", "call": {"terminatedAt": None}})
-    assert call_report_settled({"outcome": "completed", "call": {"terminatedAt": "2026-01-01T00:00:00Z"}})
-    assert call_report_settled({"outcome": "failed", "call": None})
+def test_a_call_report_is_final_once_the_job_is_final_and_the_call_ended() -> None:
+    ended = {"terminatedAt": "2026-01-01T00:00:00Z"}
+    assert not call_report_settled({"status": "active", "outcome": None, "call": {"terminatedAt": None}})
+    assert not call_report_settled({"status": "active", "outcome": "completed", "call": {"terminatedAt": None}})
+    # The call ended but the scheduler has not decided yet (a retry may follow).
+    assert not call_report_settled({"status": "active", "outcome": "busy", "call": ended})
+    assert call_report_settled({"status": "completed", "outcome": "completed", "call": ended})
+    assert call_report_settled({"status": "failed", "outcome": "failed", "call": None})

@@ -145,17 +145,18 @@ async def test_a_launch_retried_after_its_commit_failed_resumes_the_same_executi
     from callcast_scheduler.handlers import execution_subject
 
     campaign = await tenant.campaign(contacts=3)
-    real_insert_jobs = repository.insert_jobs
-    calls = 0
+    real_update_program = repository.update_program
+    failed = False
 
-    async def fails_once(*args: Any, **kwargs: Any) -> None:
-        nonlocal calls
-        calls += 1
-        if calls == 1:
+    async def fails_once(conn: Any, org_id: str, program_id: str, changes: dict[str, Any]) -> Any:
+        # Only the launch activates a draft program: the last write of its transaction.
+        nonlocal failed
+        if program_id == campaign.program_id and changes == {"status": "active"} and not failed:
+            failed = True
             raise RuntimeError("the database went away mid-launch")
-        await real_insert_jobs(*args, **kwargs)
+        return await real_update_program(conn, org_id, program_id, changes)
 
-    monkeypatch.setattr(repository, "insert_jobs", fails_once)
+    monkeypatch.setattr(repository, "update_program", fails_once)
     first = await _launch(tenant, campaign.program_id)
     assert first.status_code == 500
     second = await _launch(tenant, campaign.program_id)
