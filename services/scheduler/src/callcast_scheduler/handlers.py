@@ -115,6 +115,10 @@ class Scheduler:
                 raise errors.program_status_conflict(program["status"])
             if program["mode"] != "batch":
                 raise errors.program_status_conflict("live (live programs are not launchable yet)")
+            # Counted before the live check: the projection may commit the execution of a failed
+            # earlier try between the two reads; in this order that try is either resumed (same
+            # derived id below) or found running, never launched a second time.
+            launch_no = await repo.execution_count(conn, program_id) + 1
             if await repo.live_execution_of_program(conn, program_id):
                 raise errors.execution_already_running()
             pool_ids = [str(d) for d in program["did_pool"]]
@@ -138,7 +142,6 @@ class Scheduler:
             now = _now()
             # The n-th launch of a program has one id, so a launch whose events were stored but
             # whose transaction then failed is resumed by the client's retry, never doubled.
-            launch_no = await repo.execution_count(conn, program_id) + 1
             execution_id = ids.derived_id("execution", program_id, launch_no)
             subj = execution_subject(org_id, execution_id)
             earlier = await self.rt.events.load(PROGRAMS.name, subj)
