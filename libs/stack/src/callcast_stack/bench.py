@@ -135,7 +135,7 @@ class _Echo(asyncio.DatagramProtocol):
 
 
 async def bench_rtp(calls: int, seconds: float) -> dict[str, Any]:
-    from callcast_dialer.adapters.rtp.session import RtpSession
+    from callcast_telephony.rtp.session import RtpSession
 
     loop = asyncio.get_running_loop()
     transport, _ = await loop.create_datagram_endpoint(_Echo, local_addr=("127.0.0.1", 0))

@@ -10,11 +10,11 @@ from typing import Any
 
 from callcast_dialer.adapters.audio_store import AudioStore
 from callcast_dialer.adapters.prompt_audio import PromptAssembler
-from callcast_dialer.adapters.sip import SipUserAgent
 from callcast_dialer.adapters.spoken_renderer import DEFAULT_TIMEOUT_S, SpokenRenderer
 from callcast_dialer.entrypoints.events import consume_dial_commands
 from callcast_dialer.handlers import DialHandler
 from callcast_runtime.service import Runtime, ServiceSpec
+from callcast_telephony.sip import SipUserAgent
 
 
 def _trunk(value: str) -> tuple[str, int]:

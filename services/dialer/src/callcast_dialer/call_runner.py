@@ -29,7 +29,6 @@ from callcast_contracts.events import (
 )
 from callcast_dialer.adapters.attempt_log import AttemptLog
 from callcast_dialer.adapters.prompt_audio import PROMPT_FAILURES, PromptAssembler
-from callcast_dialer.adapters.sip import InviteResult, SipCall, SipUserAgent
 from callcast_flowengine import (
     Action,
     ActionFailed,
@@ -48,6 +47,7 @@ from callcast_flowengine import (
     parse_flow,
 )
 from callcast_runtime.logging import get_logger
+from callcast_telephony.sip import InviteResult, SipCall, SipUserAgent
 
 log = get_logger(__name__)
 

@@ -17,10 +17,10 @@ from callcast_contracts.envelope import Envelope, Event
 from callcast_contracts.events import CallAttemptStarted, DialRequested
 from callcast_dialer.adapters.attempt_log import AttemptAlreadyStarted, AttemptLog
 from callcast_dialer.adapters.prompt_audio import PromptAssembler
-from callcast_dialer.adapters.sip import SipUserAgent
 from callcast_dialer.call_runner import CallRunner
 from callcast_runtime.logging import get_logger
 from callcast_runtime.messaging import EventStore
+from callcast_telephony.sip import SipUserAgent
 
 log = get_logger(__name__)
 

@@ -7,10 +7,10 @@ import itertools
 
 import pytest
 
-from callcast_dialer.adapters.rtp import g711
-from callcast_dialer.adapters.rtp.pacing import FramePacer, frame_deadline
-from callcast_dialer.adapters.rtp.packet import parse_rtp
-from callcast_dialer.adapters.rtp.session import RtpSession
+from callcast_telephony.rtp import g711
+from callcast_telephony.rtp.pacing import FramePacer, frame_deadline
+from callcast_telephony.rtp.packet import parse_rtp
+from callcast_telephony.rtp.session import RtpSession
 
 pytestmark = pytest.mark.unit
 

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from callcast_dialer.adapters.rtp import RtpSession
-from callcast_dialer.adapters.rtp.dtmf import TelephoneEventDecoder
-from callcast_dialer.adapters.rtp.packet import (
+from callcast_telephony.rtp import RtpSession
+from callcast_telephony.rtp.dtmf import TelephoneEventDecoder
+from callcast_telephony.rtp.packet import (
     RtpPacket,
     RtpParseError,
     TelephoneEvent,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from callcast_dialer.adapters.sip.sdp import SdpError, build_offer, negotiate_answer, parse_sdp
+from callcast_telephony.sip.sdp import SdpError, build_offer, negotiate_answer, parse_sdp
 
 pytestmark = pytest.mark.unit
 

@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from callcast_dialer.adapters.sip.digest import (
+from callcast_telephony.sip.digest import (
     DigestChallenge,
     DigestError,
     answer_challenge,
@@ -14,9 +14,9 @@ from callcast_dialer.adapters.sip.digest import (
     digest_response,
     parse_auth_params,
 )
-from callcast_dialer.adapters.sip.headers import Headers
-from callcast_dialer.adapters.sip.message import SipRequest, SipResponse
-from callcast_dialer.adapters.sip.models import SipCredentials
+from callcast_telephony.sip.headers import Headers
+from callcast_telephony.sip.message import SipRequest, SipResponse
+from callcast_telephony.sip.models import SipCredentials
 
 pytestmark = pytest.mark.unit
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from callcast_dialer.adapters.sip.headers import Headers, NameAddress, SipUri, Via, split_list
-from callcast_dialer.adapters.sip.message import (
+from callcast_telephony.sip.headers import Headers, NameAddress, SipUri, Via, split_list
+from callcast_telephony.sip.message import (
     SipParseError,
     SipRequest,
     SipResponse,

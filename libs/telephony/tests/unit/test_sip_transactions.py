@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from callcast_dialer.adapters.sip.headers import Headers
-from callcast_dialer.adapters.sip.message import SipRequest, SipResponse, parse_message
-from callcast_dialer.adapters.sip.transaction import (
+from callcast_telephony.sip.headers import Headers
+from callcast_telephony.sip.message import SipRequest, SipResponse, parse_message
+from callcast_telephony.sip.transaction import (
     ClientTransaction,
     InviteClientTransaction,
     NonInviteClientTransaction,

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from callcast_dialer.adapters.rtp import g711
+from callcast_telephony.rtp import g711
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from callcast_dialer.adapters.sip.call import parse_info_digit
-from callcast_dialer.adapters.sip.dialog import Dialog
-from callcast_dialer.adapters.sip.headers import Headers
-from callcast_dialer.adapters.sip.message import SipRequest, SipResponse
-from callcast_dialer.adapters.sip.outcomes import outcome_for_final
+from callcast_telephony.sip.call import parse_info_digit
+from callcast_telephony.sip.dialog import Dialog
+from callcast_telephony.sip.headers import Headers
+from callcast_telephony.sip.message import SipRequest, SipResponse
+from callcast_telephony.sip.outcomes import outcome_for_final
 
 pytestmark = pytest.mark.unit
 

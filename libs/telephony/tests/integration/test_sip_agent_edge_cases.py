@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 
-from callcast_dialer.adapters.sip import SipTimers, SipUserAgent
-from callcast_dialer.adapters.sip.message import (
+from callcast_telephony.sip import SipTimers, SipUserAgent
+from callcast_telephony.sip.message import (
     SipMessage,
     SipRequest,
     SipResponse,

@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 import pytest_asyncio
 
-from callcast_dialer.adapters.rtp import g711
-from callcast_dialer.adapters.sip import InviteResult, SipCredentials, SipUserAgent
 from callcast_stack.sipp import SippCallee, SippNotInstalledError
+from callcast_telephony.rtp import g711
+from callcast_telephony.sip import InviteResult, SipCredentials, SipUserAgent
 
 pytestmark = pytest.mark.integration
 
