@@ -16,11 +16,14 @@ import msgspec
 from callcast_contracts import ids
 from callcast_contracts.envelope import Envelope, Event, envelope
 from callcast_contracts.events import (
+    AmdCompleted,
     AttemptDispatched,
     CallAnswered,
     CallAttemptStarted,
     CallEnded,
+    CallHungUp,
     CallRinging,
+    DigitReceived,
     ExecutionLaunched,
     FlowNodeExecuted,
     JobCompleted,
@@ -191,7 +194,24 @@ class Scenario:
         return [
             self.started(2, 60),
             self.call(2, CallRinging(attempt_id=a2, sip_status=180), 60.5),
-            self.call(2, CallAnswered(attempt_id=a2, answered_by="human", answered_at=self.at(63)), 63),
+            # AMD on: the answer says "unknown" and the detector's verdict follows.
+            self.call(2, CallAnswered(attempt_id=a2, answered_by="unknown", answered_at=self.at(63)), 63),
+            self.call(
+                2,
+                AmdCompleted(
+                    attempt_id=a2,
+                    node_id="dial-1",
+                    node_execution_index=1,
+                    answered_by="human",
+                    confidence=0.8,
+                    reason="human_greeting_then_silence",
+                    decision_ms=1400,
+                    words=1,
+                    greeting_ms=600,
+                    job_id=self.job_id,
+                ),
+                64.4,
+            ),
             self.node(2, 1, "dial-1", "dial", "onAnswer", 60),
             self.call(
                 2,
@@ -208,9 +228,17 @@ class Scenario:
                 67,
             ),
             self.node(2, 2, "play-1", "play", "onComplete", 63),
+            self.call(
+                2,
+                DigitReceived(
+                    attempt_id=a2, digit="1", via="rfc4733", node_id="menu-1", node_execution_index=3, after_ms=900
+                ),
+                68,
+            ),
             self.node(2, 3, "menu-1", "dtmf", "branches.1", 67, digits="1"),
             self.node(2, 4, "set-1", "set_variable", None, 70),
             self.node(2, 5, "hangup-1", "hangup", None, 70),
+            self.call(2, CallHungUp(attempt_id=a2, by="us", cause="flow_hangup", sip_status=200, at=self.at(71)), 71),
             self.call(
                 2,
                 CallEnded(
@@ -389,6 +417,19 @@ def expected_report(s: Scenario) -> dict[str, Any]:
                 "maxSendLatenessMs": 1.5,
                 "promptsInterrupted": 0,
             },
+            "answeredBy": "human",
+            "amd": {
+                "answeredBy": "human",
+                "confidence": 0.8,
+                "reason": "human_greeting_then_silence",
+                "decisionMs": 1400,
+                "words": 1,
+                "greetingMs": 600,
+                "nodeId": "dial-1",
+            },
+            "recordings": [],
+            "hangupBy": "us",
+            "hangupCause": "flow_hangup",
         },
         "flowExecution": {
             "flowId": s.flow_id,
@@ -419,7 +460,37 @@ def expected_report(s: Scenario) -> dict[str, Any]:
             },
             _initiated(s, 2, 60),
             {"type": "ringing", "timestamp": iso(s, 60.5), "data": {"attemptId": a2, "sipStatus": 180}},
-            {"type": "answer", "timestamp": iso(s, 63), "data": {"attemptId": a2, "answeredBy": "human"}},
+            {"type": "answer", "timestamp": iso(s, 63), "data": {"attemptId": a2, "answeredBy": "unknown"}},
+            {
+                "type": "amd",
+                "timestamp": iso(s, 64.4),
+                "data": {
+                    "attemptId": a2,
+                    "nodeContext": {"nodeId": "dial-1", "nodeType": "dial", "nodeExecutionIndex": 1},
+                    "answeredBy": "human",
+                    "confidence": 0.8,
+                    "reason": "human_greeting_then_silence",
+                    "decisionMs": 1400,
+                    "words": 1,
+                    "greetingMs": 600,
+                },
+            },
+            {
+                "type": "digit",
+                "timestamp": iso(s, 68),
+                "data": {
+                    "attemptId": a2,
+                    "nodeContext": {"nodeId": "menu-1", "nodeType": "dtmf", "nodeExecutionIndex": 3},
+                    "digit": "1",
+                    "via": "rfc4733",
+                    "afterMs": 900,
+                },
+            },
+            {
+                "type": "hangup",
+                "timestamp": iso(s, 71),
+                "data": {"attemptId": a2, "by": "us", "cause": "flow_hangup", "sipMethod": "BYE", "sipStatus": 200},
+            },
             _node_event(s, 2, path2[0]),
             {
                 "type": "playback",

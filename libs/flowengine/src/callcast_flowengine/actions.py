@@ -20,22 +20,26 @@ class Dial:
 
 @dataclass(frozen=True)
 class Play:
-    """Play items in order; each item is resolved (values already substituted)."""
+    """Play items in order; each item is resolved (values already substituted). ``barge_in``:
+    a key press stops the prompt (the key is kept for the next dtmf node)."""
 
     node_id: str
     items: list[dict[str, Any]]
+    barge_in: bool = False
 
 
 @dataclass(frozen=True)
 class CollectDigits:
     """Play ``prompt`` (may be empty), then collect keys as ``config`` says (every default filled
     in: ``mode``, ``maxDigits``, ``timeoutMs``, ``interDigitTimeoutMs``, ``finishOnKey``).
-    ``attempt`` counts re-prompts after a timeout or an invalid entry (1 = the first)."""
+    ``attempt`` counts re-prompts after a timeout or an invalid entry (1 = the first).
+    ``barge_in`` (default true): the first key stops the prompt and counts as input."""
 
     node_id: str
     config: dict[str, Any]
     prompt: list[dict[str, Any]]
     attempt: int = 1
+    barge_in: bool = True
 
 
 @dataclass(frozen=True)

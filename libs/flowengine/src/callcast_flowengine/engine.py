@@ -241,7 +241,11 @@ class FlowRun:
     def _call_action(self, node: Node) -> Action:
         config = node.config
         if node.type == "play":
-            return Play(node_id=node.id, items=resolve_items(config.get("items") or [], self._value))
+            return Play(
+                node_id=node.id,
+                items=resolve_items(config.get("items") or [], self._value),
+                barge_in=config.get("bargeIn") is True,
+            )
         if node.type == "dtmf":
             settings = dtmf_settings(config)
             return CollectDigits(
@@ -249,6 +253,7 @@ class FlowRun:
                 config=settings.as_config(),
                 prompt=resolve_items(config.get("prompt") or [], self._value),
                 attempt=self._dtmf_failures + 1,
+                barge_in=config.get("bargeIn") is not False,
             )
         settings_r = record_settings(config)
         return Record(

@@ -291,6 +291,7 @@ def _dial(node: Node) -> Iterator[Problem]:
 
 def _play(config: Mapping[str, Any]) -> Iterator[Problem]:
     yield from play_items(config.get("items"), "config.items", required=True)
+    yield from boolean(config, "bargeIn", "config")
 
 
 def _dtmf(node: Node) -> Iterator[Problem]:
@@ -302,6 +303,7 @@ def _dtmf(node: Node) -> Iterator[Problem]:
     yield from int_in_range(config, "maxRetries", DTMF_MAX_RETRIES, "config")
     yield from variable_name(config, "variable", "config", required=False)
     yield from play_items(config.get("prompt"), "config.prompt", required=False)
+    yield from boolean(config, "bargeIn", "config")
     finish = config.get("finishOnKey")
     if finish is not None and not (isinstance(finish, str) and (finish == "" or finish in KEYPAD)):
         yield _err("config.finishOnKey", ProblemCode.INVALID_CONFIG, 'finishOnKey must be one key: 0-9, * or #, or ""')

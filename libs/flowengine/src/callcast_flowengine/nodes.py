@@ -93,9 +93,19 @@ VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 CONFIG_KEYS: dict[str, frozenset[str]] = {
     "dial": frozenset({"timeout", "enableAMD", "amd"}),
     "answer": frozenset(),
-    "play": frozenset({"items"}),
+    "play": frozenset({"items", "bargeIn"}),
     "dtmf": frozenset(
-        {"mode", "maxDigits", "timeoutMs", "interDigitTimeoutMs", "finishOnKey", "maxRetries", "variable", "prompt"}
+        {
+            "mode",
+            "maxDigits",
+            "timeoutMs",
+            "interDigitTimeoutMs",
+            "finishOnKey",
+            "maxRetries",
+            "variable",
+            "prompt",
+            "bargeIn",
+        }
     ),
     "record": frozenset({"maxDurationSec", "silenceTimeoutSec", "beep", "variable"}),
     "condition": frozenset({"operator", "conditions"}),

@@ -62,7 +62,22 @@ CHANNELS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "calls.{orgId}.attempt.{attemptId}": (
         "dialer",
         "CALLS",
-        ("CallAttemptStarted", "CallRinging", "CallAnswered", "FlowNodeExecuted", "PromptPlayed", "CallEnded"),
+        (
+            "CallAttemptStarted",
+            "CallRinging",
+            "CallEarlyMedia",
+            "CallAnswered",
+            "AmdCompleted",
+            "FlowNodeEntered",
+            "FlowNodeExecuted",
+            "PromptStarted",
+            "PromptPlayed",
+            "DigitReceived",
+            "RecordingSaved",
+            "CallHungUp",
+            "CallStillLive",
+            "CallEnded",
+        ),
     ),
     "outcomes.{orgId}.job.{jobId}": ("reporting", "OUTCOMES", ("CallOutcomeReported",)),
 }

@@ -13,16 +13,21 @@ from typing import Any
 
 from callcast_contracts.envelope import Envelope, Event, envelope
 from callcast_contracts.events import (
+    AmdCompleted,
     AttemptDispatched,
     CallAnswered,
     CallAttemptStarted,
+    CallEarlyMedia,
     CallEnded,
+    CallHungUp,
     CallRinging,
+    DigitReceived,
     ExecutionLaunched,
     FlowNodeExecuted,
     JobCompleted,
     JobsEnrolled,
     PromptPlayed,
+    RecordingSaved,
     RetryScheduled,
 )
 from callcast_reporting.adapters import queries
@@ -88,7 +93,8 @@ async def _change_attempt(
     current = await repo.attempt(attempt_id)
     assert current is not None  # its job is locked and attempts are never deleted
     attempt = change(current)
-    await repo.save_attempt(attempt)
+    if attempt is not current:
+        await repo.save_attempt(attempt)
     await _add_to_timeline(repo, env, seq, attempt)
     if _summary_facts(attempt) != _summary_facts(current):
         await _save_summarized(repo, job)
@@ -127,6 +133,27 @@ async def on_prompt_played(repo: ReportRepository, env: Envelope[PromptPlayed], 
     await _change_attempt(repo, env, seq, lambda a: p.attempt_prompt_played(a, env.data, env.occurred_at))
 
 
+async def on_call_early_media(repo: ReportRepository, env: Envelope[CallEarlyMedia], seq: int) -> None:
+    await _change_attempt(repo, env, seq, lambda a: p.attempt_ringing(a, env.occurred_at))
+
+
+async def on_amd_completed(repo: ReportRepository, env: Envelope[AmdCompleted], seq: int) -> None:
+    await _change_attempt(repo, env, seq, lambda a: p.attempt_amd_completed(a, env.data, env.occurred_at))
+
+
+async def on_digit_received(repo: ReportRepository, env: Envelope[DigitReceived], seq: int) -> None:
+    # A key press changes no record, only the timeline (the dtmf node's entry lists them too).
+    await _change_attempt(repo, env, seq, lambda a: a)
+
+
+async def on_recording_saved(repo: ReportRepository, env: Envelope[RecordingSaved], seq: int) -> None:
+    await _change_attempt(repo, env, seq, lambda a: p.attempt_recording_saved(a, env.data, env.occurred_at))
+
+
+async def on_call_hung_up(repo: ReportRepository, env: Envelope[CallHungUp], seq: int) -> None:
+    await _change_attempt(repo, env, seq, lambda a: p.attempt_hung_up(a, env.data))
+
+
 async def on_call_ended(repo: ReportRepository, env: Envelope[CallEnded], seq: int) -> None:
     e = env.data
     attempt = await _change_attempt(repo, env, seq, lambda a: p.attempt_ended(a, e))
@@ -145,9 +172,14 @@ async def on_call_ended(repo: ReportRepository, env: Envelope[CallEnded], seq: i
 CALL_EVENT_HANDLERS: dict[type[Event], EventHandler] = {
     CallAttemptStarted: on_call_attempt_started,
     CallRinging: on_call_ringing,
+    CallEarlyMedia: on_call_early_media,
     CallAnswered: on_call_answered,
+    AmdCompleted: on_amd_completed,
     FlowNodeExecuted: on_flow_node_executed,
     PromptPlayed: on_prompt_played,
+    DigitReceived: on_digit_received,
+    RecordingSaved: on_recording_saved,
+    CallHungUp: on_call_hung_up,
     CallEnded: on_call_ended,
 }
 

@@ -26,12 +26,15 @@ def test_call_events_map_to_the_documented_lower_case_types() -> None:
         "initiated",
         "ringing",
         "answer",
+        "amd",
         "dial",
         "playback",
         "play",
+        "digit",
         "dtmf",
         "set_variable",
-        "hangup",
+        "hangup",  # the hangup node's entry (it has a nodeContext)
+        "hangup",  # the call's CallHungUp (no nodeContext)
         "ended",
     ]
 

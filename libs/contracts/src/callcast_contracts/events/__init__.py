@@ -2,12 +2,20 @@
 
 from callcast_contracts.envelope import register
 from callcast_contracts.events.calls import (
+    AmdCompleted,
     CallAnswered,
     CallAttemptStarted,
+    CallEarlyMedia,
     CallEnded,
+    CallHungUp,
     CallRinging,
+    CallStillLive,
+    DigitReceived,
+    FlowNodeEntered,
     FlowNodeExecuted,
     PromptPlayed,
+    PromptStarted,
+    RecordingSaved,
 )
 from callcast_contracts.events.contacts import (
     AudienceCreated,
@@ -68,9 +76,17 @@ ALL_EVENTS = (
     DialRequested,
     CallAttemptStarted,
     CallRinging,
+    CallEarlyMedia,
     CallAnswered,
+    AmdCompleted,
+    FlowNodeEntered,
     FlowNodeExecuted,
+    PromptStarted,
     PromptPlayed,
+    DigitReceived,
+    RecordingSaved,
+    CallHungUp,
+    CallStillLive,
     CallEnded,
     CallOutcomeReported,
 )

@@ -52,7 +52,7 @@ class ReportRepository(Protocol):
         ...
 
 
-_JSON_COLUMNS = frozenset({"execution_path", "final_variables", "media", "data"})
+_JSON_COLUMNS = frozenset({"execution_path", "final_variables", "media", "data", "amd", "recordings"})
 
 
 def _columns(record: msgspec.Struct) -> dict[str, Any]:

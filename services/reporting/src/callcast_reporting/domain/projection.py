@@ -16,12 +16,15 @@ from typing import Any
 from msgspec.structs import replace
 
 from callcast_contracts.events import (
+    AmdCompleted,
     AttemptDispatched,
     CallAnswered,
     CallAttemptStarted,
     CallEnded,
+    CallHungUp,
     FlowNodeExecuted,
     PromptPlayed,
+    RecordingSaved,
 )
 from callcast_reporting.domain.jobs import AttemptProgress, JobVerdict, summarize_job
 from callcast_reporting.domain.media import add_prompt
@@ -179,6 +182,48 @@ def attempt_answered(a: AttemptRecord, e: CallAnswered) -> AttemptRecord:
     )
 
 
+def amd_facts(e: AmdCompleted) -> dict[str, Any]:
+    return {
+        "answeredBy": e.answered_by,
+        "confidence": e.confidence,
+        "reason": e.reason,
+        "decisionMs": e.decision_ms,
+        "words": e.words,
+        "greetingMs": e.greeting_ms,
+        "nodeId": e.node_id,
+    }
+
+
+def attempt_amd_completed(a: AttemptRecord, e: AmdCompleted, at: datetime) -> AttemptRecord:
+    # The answer came first with answeredBy "unknown" (AMD still listening); this is the verdict.
+    return replace(a, amd=amd_facts(e), answered_by=e.answered_by, updated_at=max(a.updated_at, at))
+
+
+def recording_facts(e: RecordingSaved) -> dict[str, Any]:
+    return {
+        "recordingId": e.recording_id,
+        "nodeId": e.node_id,
+        "nodeExecutionIndex": e.node_execution_index,
+        "durationMs": e.duration_ms,
+        "sizeBytes": e.size_bytes,
+        "contentType": e.content_type,
+        "sha256": e.sha256,
+        "endedBy": e.ended_by,
+        "bucket": e.bucket,
+        "objectName": e.object_name,
+    }
+
+
+def attempt_recording_saved(a: AttemptRecord, e: RecordingSaved, at: datetime) -> AttemptRecord:
+    if any(r.get("recordingId") == e.recording_id for r in a.recordings):
+        return a  # the same recording saved again (a retried node execution keeps its id)
+    return replace(a, recordings=[*a.recordings, recording_facts(e)], updated_at=max(a.updated_at, at))
+
+
+def attempt_hung_up(a: AttemptRecord, e: CallHungUp) -> AttemptRecord:
+    return replace(a, hangup_by=a.hangup_by or e.by, hangup_cause=e.cause, updated_at=max(a.updated_at, e.at))
+
+
 def path_entry(e: FlowNodeExecuted) -> dict[str, Any]:
     """A ``NodeExecutionPathEntry`` (plus its index), as stored in ``executionPath``."""
     return {
@@ -211,7 +256,7 @@ def attempt_ended(a: AttemptRecord, e: CallEnded) -> AttemptRecord:
         outcome=e.outcome,
         outcome_reason=e.outcome_reason,
         answered_by=e.answered_by or a.answered_by,
-        hangup_by=e.hangup_by,
+        hangup_by=e.hangup_by or a.hangup_by,
         sip_status=e.sip_status if e.sip_status is not None else a.sip_status,
         dialed_at=e.dialed_at or a.dialed_at,
         answered_at=e.answered_at or a.answered_at,

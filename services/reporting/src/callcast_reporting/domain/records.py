@@ -72,6 +72,12 @@ class AttemptRecord(msgspec.Struct, kw_only=True, frozen=True):
     flow_started_at: datetime | None = None
     flow_completed_at: datetime | None = None
     media: dict[str, Any] = {}
+    #: The answering machine detection of the call (answeredBy, confidence, reason, decisionMs).
+    amd: dict[str, Any] | None = None
+    #: The record nodes' recordings (recordingId, nodeId, durationMs, …), in order.
+    recordings: list[dict[str, Any]] = []
+    #: Why the call was hung up (CallHungUp.cause: bye, flow_hangup, rtp_timeout, …).
+    hangup_cause: str | None = None
     created_at: datetime
     updated_at: datetime
 

@@ -49,6 +49,17 @@ class CallDetails(_Camel, kw_only=True):
     duration_ms: int | None
     #: Totals over the attempt's prompts (promptsPlayed, playedMs, packetsSent, …); {} before any.
     media: dict[str, Any]
+    #: human | machine | unknown (AMD off, undecided, or not answered yet).
+    answered_by: str | None = None
+    #: Answering machine detection: answeredBy, confidence (0–1), reason, decisionMs, words,
+    #: greetingMs; null when the dial node had AMD off or the call was not answered.
+    amd: dict[str, Any] | None = None
+    #: The callee's recordings made by record nodes (recordingId, durationMs, contentType, …);
+    #: the audio is at ``GET /recordings/{recordingId}``.
+    recordings: list[dict[str, Any]] = []
+    #: us | callee, and why (bye, flow_hangup, flow_finished, rtp_timeout, dialer_shutdown, …).
+    hangup_by: str | None = None
+    hangup_cause: str | None = None
 
 
 class NodeExecutionPathEntry(_Camel, kw_only=True):
@@ -146,7 +157,17 @@ def call_details(a: AttemptRecord, job: JobRecord) -> CallDetails:
         terminated_at=a.terminated_at,
         duration_ms=a.duration_ms,
         media=a.media,
+        answered_by=a.answered_by,
+        amd=a.amd,
+        recordings=[_public_recording(r) for r in a.recordings],
+        hangup_by=a.hangup_by,
+        hangup_cause=a.hangup_cause,
     )
+
+
+def _public_recording(r: dict[str, Any]) -> dict[str, Any]:
+    # Where the object lives inside NATS is ours to move; clients fetch by recordingId.
+    return {k: v for k, v in r.items() if k not in ("bucket", "objectName")}
 
 
 def flow_execution(a: AttemptRecord) -> FlowExecutionDetails | None:

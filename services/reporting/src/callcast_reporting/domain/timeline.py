@@ -7,7 +7,15 @@
 | CallAnswered        | ``answer``                                       | answeredAt       |
 | FlowNodeExecuted    | the node's type (``dial``, ``play``, ``dtmf``…)  | the node's ``at``|
 | PromptPlayed        | ``playback`` (media facts of a node's prompt)    | occurredAt       |
+| CallEarlyMedia      | ``early_media``                                  | occurredAt       |
+| AmdCompleted        | ``amd``                                          | occurredAt       |
+| DigitReceived       | ``digit``                                        | occurredAt       |
+| RecordingSaved      | ``recording``                                    | occurredAt       |
+| CallHungUp          | ``hangup``                                       | its ``at``       |
 | CallEnded           | ``ended``                                        | terminatedAt     |
+
+FlowNodeEntered and PromptStarted are live-progress events: the node's own entry (stamped when
+it was entered) and ``playback`` already say what they say, so the timeline leaves them out.
 
 Every ``data`` carries ``attemptId``; events about a node carry ``nodeContext`` {nodeId, nodeType,
 nodeExecutionIndex}. Clients must tolerate types they do not know (additive evolution).
@@ -22,12 +30,17 @@ from typing import Any
 
 from callcast_contracts.envelope import Envelope, Event
 from callcast_contracts.events import (
+    AmdCompleted,
     CallAnswered,
     CallAttemptStarted,
+    CallEarlyMedia,
     CallEnded,
+    CallHungUp,
     CallRinging,
+    DigitReceived,
     FlowNodeExecuted,
     PromptPlayed,
+    RecordingSaved,
 )
 
 NODE_CONTEXT = "nodeContext"
@@ -93,6 +106,63 @@ def timeline_entry(env: Envelope[Event]) -> TimelineEntry | None:
                 "maxReceiveGapMs": e.max_receive_gap_ms,
                 "maxSendLatenessMs": e.max_send_lateness_ms,
                 "interrupted": e.interrupted,
+            },
+        )
+    if isinstance(e, CallEarlyMedia):
+        return TimelineEntry(
+            "early_media", env.occurred_at, {"attemptId": e.attempt_id, "sipStatus": e.sip_status, "codec": e.codec}
+        )
+    if isinstance(e, AmdCompleted):
+        return TimelineEntry(
+            "amd",
+            env.occurred_at,
+            {
+                "attemptId": e.attempt_id,
+                NODE_CONTEXT: node_context(e.node_id, "dial", e.node_execution_index),
+                "answeredBy": e.answered_by,
+                "confidence": e.confidence,
+                "reason": e.reason,
+                "decisionMs": e.decision_ms,
+                "words": e.words,
+                "greetingMs": e.greeting_ms,
+            },
+        )
+    if isinstance(e, DigitReceived):
+        return TimelineEntry(
+            "digit",
+            env.occurred_at,
+            {
+                "attemptId": e.attempt_id,
+                NODE_CONTEXT: node_context(e.node_id, "dtmf", e.node_execution_index),
+                "digit": e.digit,
+                "via": e.via,
+                "afterMs": e.after_ms,
+            },
+        )
+    if isinstance(e, RecordingSaved):
+        return TimelineEntry(
+            "recording",
+            env.occurred_at,
+            {
+                "attemptId": e.attempt_id,
+                NODE_CONTEXT: node_context(e.node_id, "record", e.node_execution_index),
+                "recordingId": e.recording_id,
+                "durationMs": e.duration_ms,
+                "sizeBytes": e.size_bytes,
+                "contentType": e.content_type,
+                "endedBy": e.ended_by,
+            },
+        )
+    if isinstance(e, CallHungUp):
+        return TimelineEntry(
+            "hangup",
+            e.at,
+            {
+                "attemptId": e.attempt_id,
+                "by": e.by,
+                "cause": e.cause,
+                "sipMethod": e.sip_method,
+                "sipStatus": e.sip_status,
             },
         )
     if isinstance(e, CallEnded):
