@@ -30,6 +30,7 @@ import shutil
 import signal
 import socket
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -44,9 +45,19 @@ SCENARIOS = (
     "auth",
     "dtmf",
     "dtmf_info",
+    "dtmf_info_twice",
+    "dtmf_pcap",
+    "early_media_then_answer",
+    "retransmit_200",
+    "auth_proxy",
+    "malformed_responses",
+    "record_route",
 )
 _ECHO_BY_DEFAULT = {"answer", "answer_then_bye", "auth"}
-_NEEDS_ROOT = {"dtmf"}  # play_dtmf sends through raw sockets
+# play_dtmf and play_pcap_audio send through raw sockets
+_NEEDS_ROOT = {"dtmf", "dtmf_pcap", "early_media_then_answer"}
+# SIPp's -t: u1 one UDP socket, t1 one TCP socket, tn one TCP socket per call
+TRANSPORTS = ("u1", "t1", "tn")
 _CODEC_PAYLOAD_TYPES = {"PCMU": 0, "PCMA": 8}
 INSTALL_HINT = "SIPp is not installed: run `apt-get install sip-tester` (Debian/Ubuntu, as root)"
 
@@ -116,6 +127,17 @@ def _bound_udp_ports() -> set[int]:
     return ports
 
 
+def _listening_tcp_ports() -> set[int]:
+    ports: set[int] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if fields[3] == "0A":  # LISTEN
+                    ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
 class SippCallee:
     def __init__(
         self,
@@ -135,7 +157,14 @@ class SippCallee:
         trace_messages: bool = False,
         sipp_binary: str | None = None,
         extra_args: tuple[str, ...] = (),
+        transport: str = "u1",
+        keys: Mapping[str, str] | None = None,
+        files: Mapping[str, bytes] | None = None,
     ) -> None:
+        """``keys`` are extra ``-key`` values for the scenario; ``files`` are written into
+        ``log_dir`` (SIPp's working directory) before it starts, e.g. pcaps a scenario plays."""
+        if transport not in TRANSPORTS:
+            raise ValueError(f"transport must be one of {', '.join(TRANSPORTS)}, not {transport!r}")
         if scenario not in SCENARIOS:
             raise ValueError(f"unknown scenario {scenario!r}; choose from {', '.join(SCENARIOS)}")
         if codec not in _CODEC_PAYLOAD_TYPES:
@@ -155,6 +184,9 @@ class SippCallee:
         self.trace_messages = trace_messages
         self.sipp_binary = sipp_binary
         self.extra_args = extra_args
+        self.transport = transport
+        self.keys = dict(keys or {})
+        self.files = dict(files or {})
         self.control_port: int | None = None
         self.returncode: int | None = None
         self._process: asyncio.subprocess.Process | None = None
@@ -221,6 +253,10 @@ class SippCallee:
             "-key", "auth_user", self.auth_user,
             "-key", "auth_password", self.auth_password,
         ]  # fmt: skip
+        for name, value in self.keys.items():
+            cmd += ["-key", name, value]
+        if self.transport != "u1":
+            cmd += ["-t", self.transport]
         if self.rtp_echo:
             cmd.append("-rtp_echo")
         if self.max_calls is not None:  # default: unlimited, a long-lived callee
@@ -243,6 +279,8 @@ class SippCallee:
         self.control_port = self.control_port or free_udp_port(self.host)
         for stale in (self.stat_file, self.error_file, self.message_file):
             stale.unlink(missing_ok=True)
+        for name, content in self.files.items():
+            (self.log_dir / name).write_bytes(content)
         with self.stderr_file.open("wb") as stderr:
             self._process = await asyncio.create_subprocess_exec(
                 *self.command(),
@@ -255,7 +293,10 @@ class SippCallee:
         await self._wait_until_bound(timeout)
 
     async def _wait_until_bound(self, timeout: float) -> None:
-        wanted = {self.port, self.media_port} if self.rtp_echo else {self.port}
+        tcp = self.transport.startswith("t")
+        wanted = {self.media_port} if self.rtp_echo else set()
+        if not tcp:
+            wanted.add(self.port)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process is not None and self._process.returncode is not None:
@@ -263,7 +304,7 @@ class SippCallee:
                     f"SIPp exited with {self._process.returncode} while starting "
                     f"({' '.join(self.command())}): {self._tail(self.stderr_file)}"
                 )
-            if wanted <= _bound_udp_ports():
+            if wanted <= _bound_udp_ports() and (not tcp or self.port in _listening_tcp_ports()):
                 return
             await asyncio.sleep(0.02)
         await self.stop()

@@ -15,6 +15,7 @@ from callcast_telephony.sip.transaction import (
     NonInviteClientTransaction,
     SipTimers,
     TransactionTimeout,
+    TransportError,
 )
 
 pytestmark = pytest.mark.unit
@@ -184,4 +185,52 @@ async def test_non_invite_final_response_completes_the_transaction() -> None:
     assert (await transaction.final).status == 200
     await asyncio.sleep(0.1)  # Timer K
     assert transaction.state == "terminated"
+    assert transaction.key not in sender.registered
+
+
+# -- reliable transport (TCP): RFC 3261 §17.1.1.2, §17.1.2.2 ------------------------------------
+
+
+class ReliableSender(FakeSender):
+    reliable = True
+
+
+async def test_an_invite_over_tcp_is_never_retransmitted_but_timer_b_still_fires() -> None:
+    sender = ReliableSender()
+    transaction = InviteClientTransaction(sender, _request(), TRUNK, SipTimers(t1=0.01))
+    transaction.start()
+    with pytest.raises(TransactionTimeout):
+        await asyncio.wait_for(transaction.final, 5)  # Timer B = 0.64 s
+    assert sender.methods() == ["INVITE"]
+
+
+async def test_a_non_2xx_final_over_tcp_is_acked_and_the_transaction_ends_at_once() -> None:
+    sender = ReliableSender()
+    transaction = InviteClientTransaction(sender, _request(), TRUNK, SipTimers(t1=0.01))
+    transaction.start()
+    transaction.on_response(_response(transaction.request, 486, "Busy Here"))
+    assert (await transaction.final).status == 486
+    assert sender.methods() == ["INVITE", "ACK"]
+    assert transaction.state == "terminated"  # Timer D = 0
+    assert transaction.key not in sender.registered
+
+
+async def test_a_bye_over_tcp_is_not_retransmitted_and_timer_k_is_zero() -> None:
+    sender = ReliableSender()
+    transaction = NonInviteClientTransaction(sender, _request("BYE"), TRUNK, SipTimers(t1=0.01))
+    transaction.start()
+    await asyncio.sleep(0.1)  # Timer E would have fired several times over UDP
+    assert sender.methods() == ["BYE"]
+    transaction.on_response(_response(transaction.request, 200, "OK"))
+    assert (await transaction.final).status == 200
+    assert transaction.state == "terminated"
+
+
+async def test_a_transport_error_fails_the_transaction_without_waiting_for_timer_b() -> None:
+    sender = ReliableSender()
+    transaction = InviteClientTransaction(sender, _request(), TRUNK, SipTimers(t1=10))
+    transaction.start()
+    transaction.on_transport_error("connection refused")
+    with pytest.raises(TransportError):
+        await transaction.final
     assert transaction.key not in sender.registered

@@ -8,10 +8,15 @@ from .headers import SipParseError
 from .message import SipRequest, SipResponse, parse_message
 from .models import InviteResult, SipCredentials
 from .outcomes import Outcome
-from .transaction import SipTimers, TransactionTimeout
+from .rate import CallRateLimiter
+from .tcp import TcpSipTransport
+from .transaction import SipTimers, TransactionTimeout, TransportError
+from .transport import UdpSipTransport
+from .trunk import TrunkConfig
 from .useragent import SipUserAgent
 
 __all__ = [
+    "CallRateLimiter",
     "InviteResult",
     "Outcome",
     "SipCall",
@@ -21,6 +26,10 @@ __all__ = [
     "SipResponse",
     "SipTimers",
     "SipUserAgent",
+    "TcpSipTransport",
     "TransactionTimeout",
+    "TransportError",
+    "TrunkConfig",
+    "UdpSipTransport",
     "parse_message",
 ]

@@ -194,7 +194,11 @@ def answer_challenge(response: SipResponse, request: SipRequest, credentials: Si
         challenge_name, answer_name = "Proxy-Authenticate", "Proxy-Authorization"
     for value in response.headers.get_all(challenge_name):
         try:
-            if not DigestChallenge.parse(value).supported:
+            challenge = DigestChallenge.parse(value)
+            if not challenge.supported:
+                continue
+            if credentials.realm is not None and challenge.realm != credentials.realm:
+                log.info("not answering a challenge for realm %r (ours: %r)", challenge.realm, credentials.realm)
                 continue
             return answer_name, build_authorization(
                 value,

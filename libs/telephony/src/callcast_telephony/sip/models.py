@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 class SipCredentials:
     username: str
     password: str = field(repr=False)
+    realm: str | None = None  # when set, challenges from any other realm are not answered
 
 
 @dataclass
@@ -29,5 +30,6 @@ class InviteResult:
     call: SipCall | None = None
     invited_at: float | None = None  # time.time()
     ringing_at: float | None = None  # first 180/183
+    early_media_at: float | None = None  # first 18x with a usable SDP (remote media set, RTP flows)
     answered_at: float | None = None
     ended_at: float | None = None

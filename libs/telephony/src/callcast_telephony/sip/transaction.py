@@ -10,6 +10,9 @@ them itself (the 2xx ACK is a separate transaction).
 Non-INVITE (§17.1.2, for BYE and CANCEL): Timer E retransmits from T1 doubling up to T2 (T2
 straight away once a 1xx arrived), Timer F (64·T1) gives up; after the final, Timer K (T4)
 absorbs retransmitted finals.
+
+Over a reliable transport (TCP) the transport does the retransmitting: Timers A and E are not
+set (§17.1.1.2, §17.1.2.2) and Timers D and K are zero; Timers B, F and M still run.
 """
 
 from __future__ import annotations
@@ -45,7 +48,13 @@ class TransactionTimeout(Exception):
     """Timer B or F fired: no final response."""
 
 
+class TransportError(TransactionTimeout):
+    """The transport could not carry the request (e.g. the TCP connection could not be opened)."""
+
+
 class SipSender(Protocol):
+    reliable: bool
+
     def send(self, message: SipRequest | bytes, address: Address) -> None: ...
 
     def register(self, transaction: ClientTransaction) -> None: ...
@@ -76,6 +85,7 @@ class ClientTransaction:
         self._timeout_handle: asyncio.TimerHandle | None = None
         self._linger_handle: asyncio.TimerHandle | None = None
         self.retransmissions = 0
+        self.reliable = bool(getattr(sender, "reliable", False))
 
     def start(self) -> None:
         self._sender.register(self)
@@ -84,6 +94,16 @@ class ClientTransaction:
 
     def on_response(self, response: SipResponse) -> None:
         raise NotImplementedError
+
+    def on_transport_error(self, why: str) -> None:
+        """§8.1.3.1: a transport failure is treated like a timeout, but reported at once."""
+        if self.state == "terminated":
+            return
+        log.info("%s %s: transport error: %s", self.request.method, self.key[0], why)
+        if not self.final.done():
+            self.final.set_exception(TransportError(why))
+            self.final.exception()
+        self.terminate()
 
     def terminate(self) -> None:
         self.state = "terminated"
@@ -104,6 +124,8 @@ class ClientTransaction:
         self._sender.send(self._data, self.destination)
 
     def _schedule_retransmit(self, interval: float) -> None:
+        if self.reliable:
+            return  # the transport retransmits
         loop = asyncio.get_running_loop()
         self._retransmit_handle = loop.call_later(interval, self._on_retransmit_timer, interval)
 
@@ -128,6 +150,9 @@ class ClientTransaction:
         self.terminate()
 
     def _linger(self, seconds: float) -> None:
+        if seconds <= 0:
+            self.terminate()
+            return
         self._linger_handle = asyncio.get_running_loop().call_later(seconds, self.terminate)
 
 
@@ -187,7 +212,7 @@ class InviteClientTransaction(ClientTransaction):
             self._ack = self._build_ack(response).to_bytes()
             self._sender.send(self._ack, self.destination)
             self.final.set_result(response)
-            self._linger(self.timers.timer_d)  # Timer D
+            self._linger(0.0 if self.reliable else self.timers.timer_d)  # Timer D
         elif self.state == "completed" and self._ack is not None:
             self._sender.send(self._ack, self.destination)  # the final was retransmitted
 
@@ -248,4 +273,4 @@ class NonInviteClientTransaction(ClientTransaction):
         self._stop_retransmitting()
         self._stop_timeout()
         self.final.set_result(response)
-        self._linger(self.timers.t4)  # Timer K
+        self._linger(0.0 if self.reliable else self.timers.t4)  # Timer K

@@ -1,9 +1,12 @@
 """The SIP user agent the dialer uses: place a call, learn its outcome, get a live call back.
 
-One UDP socket carries all calls; each call gets its own RTP session. Flow of :meth:`invite`:
+One transport (a UDP socket, or TCP connections) carries all calls; each call gets its own RTP
+session. Flow of :meth:`invite`:
 
+0. wait for the trunk's calls-per-second slot (``TrunkConfig.max_cps``);
 1. INVITE with an SDP offer through an INVITE client transaction (retransmissions, Timer B);
-2. 1xx: report progress (180/183 set ``ringing_at``); the ring timeout keeps running;
+2. 1xx: report progress (180/183 set ``ringing_at``); an 18x with SDP starts early media (remote
+   RTP address and codec from that SDP); the ring timeout keeps running;
 3. ring timeout: CANCEL (only once a provisional arrived, §9.1) and expect 487 -> ``no_answer``;
 4. 401/407: answer the digest challenge once, with a new CSeq in the same Call-ID;
 5. 2xx: ACK it in a new transaction (new branch, INVITE's CSeq number) to the Contact/route
@@ -30,21 +33,27 @@ from .headers import Headers, NameAddress, SipUri, format_hostport
 from .message import SipRequest, SipResponse
 from .models import InviteResult, SipCredentials
 from .outcomes import RING_TIMEOUT_REASON, TIMEOUT_REASON, outcome_for_final
+from .rate import CallRateLimiter
 from .sdp import SdpAnswer, SdpError, build_offer, negotiate_answer
+from .tcp import TcpSipTransport
 from .transaction import (
     InviteClientTransaction,
     NonInviteClientTransaction,
     SipTimers,
     TransactionTimeout,
+    TransportError,
 )
-from .transport import UdpSipTransport
+from .transport import SipTransportBase, UdpSipTransport
+from .trunk import TrunkConfig
 from .unsolicited import ALLOW, out_of_dialog_response
 
 log = logging.getLogger(__name__)
 
 Address = tuple[str, int]
 ProgressCallback = Callable[[int, str], None]
+EarlyMediaCallback = Callable[[int, str | None], None]  # (status, negotiated codec)
 CLOSED_REASON = "agent_closed"
+TRANSPORT_ERROR_REASON = "transport_error"
 _WILDCARDS = {"0.0.0.0", "::", ""}
 
 
@@ -57,13 +66,14 @@ class SipUserAgent:
         self,
         local_host: str = "127.0.0.1",
         local_port: int = 0,
-        trunk: Address = ("127.0.0.1", 5080),
+        trunk: Address | TrunkConfig = ("127.0.0.1", 5080),
         user_agent: str = "Callcast/0.1",
         *,
         rtp_host: str | None = None,
         advertised_host: str | None = None,
         from_domain: str | None = None,
         timers: SipTimers | None = None,
+        rate_limiter: CallRateLimiter | None = None,
     ) -> None:
         self.local_host = local_host
         # What peers see in Via, Contact and SDP: needed when binding to a wildcard address.
@@ -71,12 +81,18 @@ class SipUserAgent:
         if self.advertised_host in _WILDCARDS:
             raise ValueError("bind to a specific address or pass advertised_host")
         self.local_port = local_port
-        self.trunk = trunk
+        config = trunk if isinstance(trunk, TrunkConfig) else TrunkConfig(host=trunk[0], port=trunk[1])
+        self.trunk_config = config
+        self.trunk: Address = config.address  # where Request-URIs point
+        self.next_hop: Address = config.next_hop  # where out-of-dialog requests are sent
         self.user_agent = user_agent
         self.rtp_host = rtp_host or local_host
-        self.from_domain = from_domain or self.advertised_host
+        self.from_domain = from_domain or config.from_domain or self.advertised_host
         self.timers = timers or SipTimers()
-        self._transport: UdpSipTransport | None = None
+        if rate_limiter is None and config.max_cps is not None:
+            rate_limiter = CallRateLimiter(config.max_cps)
+        self.rate_limiter = rate_limiter
+        self._transport: SipTransportBase | None = None
         self._calls: dict[str, SipCall] = {}
         self._inviting: set[asyncio.Future[None]] = set()
         self._background: set[NonInviteClientTransaction] = set()
@@ -87,7 +103,8 @@ class SipUserAgent:
     async def start(self) -> None:
         if self._transport is not None:
             return
-        transport = UdpSipTransport(
+        kind = TcpSipTransport if self.trunk_config.transport == "tcp" else UdpSipTransport
+        transport = kind(
             on_request=self._on_request,
             on_stray_response=self._on_stray_response,
             server_response_lifetime=self.timers.timeout,
@@ -124,7 +141,11 @@ class SipUserAgent:
     def calls(self) -> list[SipCall]:
         return list(self._calls.values())
 
-    def _require_transport(self) -> UdpSipTransport:
+    @property
+    def transport(self) -> SipTransportBase:
+        return self._require_transport()
+
+    def _require_transport(self) -> SipTransportBase:
         if self._transport is None:
             raise RuntimeError("SipUserAgent.start() was not called (or close() was)")
         return self._transport
@@ -140,15 +161,21 @@ class SipUserAgent:
         on_progress: ProgressCallback | None = None,
         *,
         record: bool = False,
+        on_early_media: EarlyMediaCallback | None = None,
     ) -> InviteResult:
+        """Place a call. ``credentials`` default to the trunk's; ``invited_at`` is when the first
+        INVITE left (after the calls-per-second wait), and the ring timeout counts from then."""
         self._require_transport()
         call_id = f"{_token(12)}@{self.advertised_host}"
         result = InviteResult(outcome="failed", call_id=call_id, invited_at=time.time())
         rtp = RtpSession(self.rtp_host, record=record)
         await rtp.open()
+        if credentials is None:
+            credentials = self.trunk_config.credentials
+        progress = _Progress(result, rtp, on_progress, on_early_media)
         # The setup runs as its own task so close() can stop it without cancelling the caller.
         setup = asyncio.ensure_future(
-            self._place_call(result, rtp, to_number, from_number, ring_timeout, credentials, on_progress)
+            self._place_call(result, rtp, to_number, from_number, ring_timeout, credentials, progress)
         )
         self._inviting.add(setup)
         try:
@@ -174,32 +201,37 @@ class SipUserAgent:
         from_number: str,
         ring_timeout: float,
         credentials: SipCredentials | None,
-        on_progress: ProgressCallback | None,
+        progress: _Progress,
     ) -> None:
         transport = self._require_transport()
         loop = asyncio.get_running_loop()
+        if self.rate_limiter is not None:
+            await self.rate_limiter.acquire()  # auth retries below do not take another slot
+            result.invited_at = time.time()
         deadline = loop.time() + ring_timeout
         request_uri = f"sip:{to_number}@{format_hostport(*self.trunk)}"
-        local = NameAddress(SipUri(host=self.from_domain, user=from_number), params={"tag": _token()})
+        caller = self.trunk_config.format_caller_id(from_number)
+        local = NameAddress(SipUri(host=self.from_domain, user=caller), params={"tag": _token()})
         remote = NameAddress(SipUri.parse(request_uri))
         media_host = self.advertised_host if rtp.local_host in _WILDCARDS else rtp.local_host
         offer = build_offer(media_host, rtp.local_port, session_id=secrets.randbelow(2**31))
         cseq = 1
         authorization: tuple[str, str] | None = None
         while True:
-            invite = self._build_invite(
-                request_uri, local, remote, result.call_id, cseq, offer, from_number, authorization
-            )
+            invite = self._build_invite(request_uri, local, remote, result.call_id, cseq, offer, caller, authorization)
             transaction = InviteClientTransaction(
                 transport,
                 invite,
-                self.trunk,
+                self.next_hop,
                 self.timers,
-                on_provisional=partial(self._on_provisional, result, on_progress),
+                on_provisional=progress.on_provisional,
             )
             transaction.on_extra_2xx = partial(self._on_extra_2xx, transaction)
             try:
                 final, cancelled = await self._await_final(transaction, deadline)
+            except TransportError:
+                result.outcome, result.reason = "failed", TRANSPORT_ERROR_REASON
+                return
             except TransactionTimeout:
                 result.outcome, result.reason = "failed", TIMEOUT_REASON
                 return
@@ -217,7 +249,7 @@ class SipUserAgent:
                     continue
             if 200 <= final.status < 300:
                 try:
-                    await self._establish(transaction, final, rtp, result)
+                    await self._establish(transaction, final, rtp, result, progress.early_answer)
                 except asyncio.CancelledError:
                     if result.call is None and final.call_id not in self._calls:
                         self._reject_2xx(invite, final)  # answered but nobody will talk: ACK+BYE
@@ -283,22 +315,14 @@ class SipUserAgent:
         return SipRequest(headers=headers, body=offer, method="INVITE", uri=request_uri)
 
     def _via(self) -> str:
-        hostport = format_hostport(self.advertised_host, self.local_address[1])
-        return f"SIP/2.0/UDP {hostport};rport;branch=z9hG4bK{_token(10)}"
+        transport = self._require_transport()
+        hostport = format_hostport(self.advertised_host, transport.local_address[1])
+        return f"SIP/2.0/{transport.name} {hostport};rport;branch=z9hG4bK{_token(10)}"
 
     def _contact_uri(self, user: str) -> SipUri:
-        return SipUri(host=self.advertised_host, user=user, port=self.local_address[1])
-
-    def _on_provisional(
-        self, result: InviteResult, on_progress: ProgressCallback | None, response: SipResponse
-    ) -> None:
-        if response.status in (180, 183) and result.ringing_at is None:
-            result.ringing_at = time.time()
-        if on_progress is not None and response.status > 100:
-            try:
-                on_progress(response.status, response.reason)
-            except Exception:  # the caller's callback must not break the transaction
-                log.exception("on_progress callback failed")
+        transport = self._require_transport()
+        params: dict[str, str | None] = {} if transport.name == "UDP" else {"transport": transport.name.lower()}
+        return SipUri(host=self.advertised_host, user=user, port=transport.local_address[1], params=params)
 
     def _send_cancel(self, transaction: InviteClientTransaction) -> None:
         cancel = NonInviteClientTransaction(
@@ -338,18 +362,22 @@ class SipUserAgent:
         response: SipResponse,
         rtp: RtpSession,
         result: InviteResult,
+        early_answer: SdpAnswer | None = None,
     ) -> None:
         answered_at = time.time()
         invite = transaction.request
         dialog = Dialog.from_2xx(invite, response)
-        destination = await self._resolve(dialog.next_hop())
+        destination = await self._dialog_destination(dialog)
         ack = self._build_2xx_ack(dialog, invite).to_bytes()
         self._require_transport().send(ack, destination)
-        try:
-            answer = negotiate_answer(response.body)
-        except SdpError as exc:
-            log.warning("unusable SDP answer for %s: %s", result.call_id, exc)
-            answer = None
+        answer: SdpAnswer | None = early_answer
+        if response.body or early_answer is None:
+            # The 2xx's SDP is the answer; an unreliable 18x's SDP was only a preview of it.
+            try:
+                answer = negotiate_answer(response.body)
+            except SdpError as exc:
+                log.warning("unusable SDP answer for %s: %s", result.call_id, exc)
+                answer = None
         call = SipCall(
             control=self,
             dialog=dialog,
@@ -401,13 +429,21 @@ class SipUserAgent:
             self._require_transport().send(*self._orphan_acks[key])
             return
         dialog = Dialog.from_2xx(invite, response)
-        destination = dialog.next_hop().address()  # no DNS here: this is a callback
+        # No DNS here: this is a callback.
+        destination = self.trunk_config.outbound_proxy or dialog.next_hop().address()
         ack = self._build_2xx_ack(dialog, invite).to_bytes()
         self._orphan_acks[key] = (ack, destination)
         asyncio.get_running_loop().call_later(self.timers.timeout, self._orphan_acks.pop, key, None)
         self._require_transport().send(ack, destination)
         bye = dialog.build_request("BYE", self._via(), headers=[("User-Agent", self.user_agent)])
         self._run_in_background(NonInviteClientTransaction(self._require_transport(), bye, destination, self.timers))
+
+    async def _dialog_destination(self, dialog: Dialog) -> Address:
+        """In-dialog requests follow the route set, except that a configured outbound proxy takes
+        every request (as carrier SBCs expect even when they do not Record-Route)."""
+        if self.trunk_config.outbound_proxy is not None:
+            return self.trunk_config.outbound_proxy
+        return await self._resolve(dialog.next_hop())
 
     async def _resolve(self, uri: SipUri) -> Address:
         host, port = uri.address()
@@ -467,6 +503,60 @@ class SipUserAgent:
                 self._require_transport().send(*self._orphan_acks[key])
                 return
         log.debug("stray %s response %s from %s", method, response.status, source)
+
+
+class _Progress:
+    """Provisional responses of one call setup: ringing, progress callbacks, early media."""
+
+    def __init__(
+        self,
+        result: InviteResult,
+        rtp: RtpSession,
+        on_progress: ProgressCallback | None,
+        on_early_media: EarlyMediaCallback | None,
+    ) -> None:
+        self.result = result
+        self.rtp = rtp
+        self.on_progress = on_progress
+        self.on_early_media = on_early_media
+        self.early_answer: SdpAnswer | None = None
+
+    def on_provisional(self, response: SipResponse) -> None:
+        result = self.result
+        if response.status in (180, 183) and result.ringing_at is None:
+            result.ringing_at = time.time()
+        if self.on_progress is not None and response.status > 100:
+            try:
+                self.on_progress(response.status, response.reason)
+            except Exception:  # the caller's callback must not break the transaction
+                log.exception("on_progress callback failed")
+        if response.status > 100 and response.body and response.content_type == "application/sdp":
+            self._early_media(response)
+
+    def _early_media(self, response: SipResponse) -> None:
+        try:
+            answer = negotiate_answer(response.body)
+        except SdpError as exc:
+            log.info("unusable SDP in %s for %s: %s", response.status, self.result.call_id, exc)
+            return
+        if answer == self.early_answer:
+            return  # the same session again (a retransmitted or repeated 183)
+        self.early_answer = answer
+        self.rtp.set_remote(
+            answer.remote_host,
+            answer.remote_port,
+            codec=answer.codec,
+            payload_type=answer.payload_type,
+            telephone_event_pt=answer.telephone_event_pt,
+        )
+        first = self.result.early_media_at is None
+        if first:
+            self.result.early_media_at = time.time()
+        if self.on_early_media is not None and first:
+            try:
+                self.on_early_media(response.status, answer.codec)
+            except Exception:
+                log.exception("on_early_media callback failed")
 
 
 # Placeholder media description for a call answered with an unusable SDP (it is hung up at once).
