@@ -33,6 +33,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     otlp_endpoint: str | None
     sip_trunk: str
     service_urls: dict[str, str]
+    # CALLCAST_SIP_TRUNK_<NAME> variables, keyed by lower-case NAME (transport, username, ...):
+    # parsed and validated by callcast_telephony.sip.TrunkConfig.
+    sip_trunk_options: dict[str, str] = msgspec.field(default_factory=dict)
 
     @property
     def db_schema(self) -> str:
@@ -63,4 +66,9 @@ def load_settings(service: str) -> Settings:
         otlp_endpoint=_env("OTEL_EXPORTER_OTLP_ENDPOINT") or _env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
         sip_trunk=_env("CALLCAST_SIP_TRUNK", "127.0.0.1:5080") or "127.0.0.1:5080",
         service_urls=urls,
+        sip_trunk_options={
+            name.removeprefix("CALLCAST_SIP_TRUNK_").lower(): value
+            for name, value in os.environ.items()
+            if name.startswith("CALLCAST_SIP_TRUNK_") and value
+        },
     )

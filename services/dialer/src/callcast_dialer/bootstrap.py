@@ -14,14 +14,15 @@ from callcast_dialer.adapters.spoken_renderer import DEFAULT_TIMEOUT_S, SpokenRe
 from callcast_dialer.entrypoints.events import consume_dial_commands
 from callcast_dialer.handlers import DialHandler
 from callcast_runtime.service import Runtime, ServiceSpec
-from callcast_telephony.sip import SipUserAgent
+from callcast_telephony.sip import SipUserAgent, TrunkConfig
 
 
-def _trunk(value: str) -> tuple[str, int]:
-    host, _, port = value.rpartition(":")
-    if not host or not port.isdigit():
-        raise ValueError(f"CALLCAST_SIP_TRUNK must be host:port, got {value!r}")
-    return host, int(port)
+def _trunk(settings: Any) -> TrunkConfig:
+    """CALLCAST_SIP_TRUNK (host:port or a sip: URI) and the CALLCAST_SIP_TRUNK_* options."""
+    try:
+        return TrunkConfig.parse(settings.sip_trunk, settings.sip_trunk_options)
+    except ValueError as exc:
+        raise ValueError(f"SIP trunk configuration: {exc}") from exc
 
 
 def _wire(runtime: Runtime) -> dict[str, Any]:
@@ -29,7 +30,7 @@ def _wire(runtime: Runtime) -> dict[str, Any]:
     ua = SipUserAgent(
         local_host=os.environ.get("CALLCAST_SIP_BIND_HOST", "127.0.0.1"),
         local_port=int(os.environ.get("CALLCAST_SIP_BIND_PORT", "0")),
-        trunk=_trunk(settings.sip_trunk),
+        trunk=_trunk(settings),
         user_agent="Callcast/0.1",
     )
     return {"ua": ua}
