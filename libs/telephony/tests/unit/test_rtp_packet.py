@@ -110,9 +110,11 @@ async def test_the_session_records_how_each_digit_arrived_in_queue_order() -> No
     session = RtpSession()
     session.set_remote("127.0.0.1", 9, telephone_event_pt=101)
 
+    sequence = iter(range(500, 600))
+
     def event(digit: int, timestamp: int, end: bool) -> bytes:
         payload = TelephoneEvent(event=digit, end=end, volume=10, duration=160).pack()
-        return pack_rtp(payload_type=101, sequence=timestamp, timestamp=timestamp, ssrc=7, payload=payload)
+        return pack_rtp(payload_type=101, sequence=next(sequence), timestamp=timestamp, ssrc=7, payload=payload)
 
     session._on_datagram(event(1, 1000, end=False), ("127.0.0.1", 9))
     session._on_datagram(event(1, 1000, end=True), ("127.0.0.1", 9))

@@ -66,6 +66,8 @@ def parse_rtp(data: bytes) -> RtpPacket:
     if len(data) < HEADER_SIZE:
         raise RtpParseError("shorter than an RTP header")
     first, second, sequence, timestamp, ssrc = _HEADER.unpack_from(data)
+    if first == 0x80:  # the usual packet: no CSRC, extension or padding
+        return RtpPacket(second & 0x7F, sequence, timestamp, ssrc, data[HEADER_SIZE:], bool(second & 0x80))
     if first >> 6 != RTP_VERSION:
         raise RtpParseError(f"RTP version {first >> 6}")
     csrc_count = first & 0x0F
