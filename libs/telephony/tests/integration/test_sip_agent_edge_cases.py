@@ -169,6 +169,52 @@ async def test_retransmitted_2xx_is_acked_again(ua: SipUserAgent, peer: Scripted
     await hangup
 
 
+async def test_2xx_retransmissions_that_overtake_our_ack_are_each_acked(ua: SipUserAgent, peer: ScriptedPeer) -> None:
+    task = asyncio.ensure_future(ua.invite("+1", "+2", ring_timeout=5))
+    invite, addr = await peer.next_request("INVITE")
+    for _ in range(3):  # back to back, before the user agent had a chance to ACK the first
+        peer.answer(invite, addr, 200)
+    acks = [(await peer.next_request("ACK"))[0] for _ in range(3)]
+    assert len({ack.to_bytes() for ack in acks}) == 1
+    result = await task
+    assert result.call is not None
+    await asyncio.sleep(0.1)
+    assert peer.inbox.empty()  # three 200s, three ACKs, nothing more
+    hangup = asyncio.ensure_future(result.call.hangup())
+    bye, addr = await peer.next_request("BYE")
+    peer.send(make_response(bye, 200), addr)
+    await hangup
+
+
+async def test_early_media_sdp_is_used_when_the_200_has_none(ua: SipUserAgent, peer: ScriptedPeer) -> None:
+    early: list[tuple[int, str | None]] = []
+    task = asyncio.ensure_future(
+        ua.invite("+1", "+2", ring_timeout=5, on_early_media=lambda status, codec: early.append((status, codec)))
+    )
+    invite, addr = await peer.next_request("INVITE")
+    contact = [("Contact", f"<sip:peer@{peer.address[0]}:{peer.address[1]}>")]
+    for _ in range(2):  # a repeated 183 with the same SDP is one early-media start
+        progress = make_response(
+            invite, 183, to_tag="peer", extra_headers=contact, body=ANSWER_SDP, content_type="application/sdp"
+        )
+        peer.send(progress, addr)
+    await asyncio.sleep(0.05)
+    peer.send(make_response(invite, 200, to_tag="peer", extra_headers=contact), addr)  # no SDP
+    await peer.next_request("ACK")
+    result = await task
+    assert result.outcome == "answered", result
+    assert early == [(183, "PCMU")]
+    assert result.early_media_at is not None
+    call = result.call
+    assert call is not None
+    assert call.rtp.remote == ("127.0.0.1", 40000)
+    assert call.telephone_event_pt == 101
+    hangup = asyncio.ensure_future(call.hangup())
+    bye, addr = await peer.next_request("BYE")
+    peer.send(make_response(bye, 200), addr)
+    await hangup
+
+
 async def test_a_second_forked_2xx_is_acked_and_hung_up(ua: SipUserAgent, peer: ScriptedPeer) -> None:
     task = asyncio.ensure_future(ua.invite("+1", "+2", ring_timeout=5))
     invite, addr = await peer.next_request("INVITE")

@@ -172,6 +172,8 @@ class InviteClientTransaction(ClientTransaction):
         self.on_extra_2xx = on_extra_2xx
         self.provisional_received = asyncio.Event()
         self._ack: bytes | None = None
+        # Retransmissions of the first 2xx that arrived before the TU had sent its ACK.
+        self.unacked_2xx = 0
 
     def _start_timers(self) -> None:
         self.state = "calling"

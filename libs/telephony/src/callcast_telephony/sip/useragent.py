@@ -369,7 +369,10 @@ class SipUserAgent:
         dialog = Dialog.from_2xx(invite, response)
         destination = await self._dialog_destination(dialog)
         ack = self._build_2xx_ack(dialog, invite).to_bytes()
-        self._require_transport().send(ack, destination)
+        # One ACK per 2xx received (§13.2.2.4), including retransmissions that overtook us.
+        for _ in range(1 + transaction.unacked_2xx):
+            self._require_transport().send(ack, destination)
+        transaction.unacked_2xx = 0
         answer: SdpAnswer | None = early_answer
         if response.body or early_answer is None:
             # The 2xx's SDP is the answer; an unreliable 18x's SDP was only a preview of it.
@@ -419,7 +422,9 @@ class SipUserAgent:
             call = self._calls.get(response.call_id)
             if call is not None:
                 call.resend_ack()
-            return  # else: still establishing, our ACK is about to go out
+            else:
+                transaction.unacked_2xx += 1  # still establishing: _establish ACKs it too
+            return
         self._reject_2xx(transaction.request, response)  # a fork answered too: ACK and BYE it
 
     def _reject_2xx(self, invite: SipRequest, response: SipResponse) -> None:
