@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 
-from callcast_telephony.sip import SipTimers, SipUserAgent
+from callcast_telephony.sip import SipTimers, SipUserAgent, TrunkConfig
 from callcast_telephony.sip.message import (
     SipMessage,
     SipRequest,
@@ -346,3 +346,37 @@ def test_port_is_really_released_after_close() -> None:
     port = asyncio.run(run())
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         probe.bind(("127.0.0.1", port))
+
+
+async def test_an_outbound_proxy_gets_every_request_while_the_request_uri_names_the_trunk(peer: ScriptedPeer) -> None:
+    trunk = TrunkConfig(
+        host="carrier.test",
+        port=5070,
+        outbound_proxy=peer.address,
+        from_domain="callcast.example",
+        caller_id_format="digits",
+    )
+    async with SipUserAgent(trunk=trunk, timers=SipTimers(t1=0.05)) as agent:
+        task = asyncio.ensure_future(agent.invite("+212600000001", "+212500000000", ring_timeout=5))
+        invite, addr = await peer.next_request("INVITE")
+        assert invite.uri == "sip:+212600000001@carrier.test:5070"
+        assert str(invite.from_.uri) == "sip:212500000000@callcast.example"  # caller-id format, From domain
+        # The far end's Contact is not reachable directly: in-dialog requests still go via the proxy.
+        answer = make_response(
+            invite,
+            200,
+            to_tag="far",
+            extra_headers=[("Contact", "<sip:far@127.0.0.77:9>")],
+            body=ANSWER_SDP,
+            content_type="application/sdp",
+        )
+        peer.send(answer, addr)
+        ack, _ = await peer.next_request("ACK")
+        assert ack.uri == "sip:far@127.0.0.77:9"  # Request-URI: the remote target
+        result = await task
+        assert result.call is not None
+        hangup = asyncio.ensure_future(result.call.hangup())
+        bye, addr = await peer.next_request("BYE")
+        assert bye.uri == "sip:far@127.0.0.77:9"
+        peer.send(make_response(bye, 200), addr)
+        await hangup
