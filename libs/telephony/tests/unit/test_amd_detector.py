@@ -95,7 +95,8 @@ def test_a_long_greeting_is_a_machine_and_sure_without_pauses() -> None:
 def test_a_pause_in_the_greeting_lowers_the_machine_confidence() -> None:
     paused = play(rules_only(), [("voice", 400), ("quiet", 600), ("voice", 2000)])
     steady = play(rules_only(), [("voice", 400), ("quiet", 200), ("voice", 2000)])
-    assert paused is not None and steady is not None
+    assert paused is not None
+    assert steady is not None
     assert paused.reason == steady.reason == "long_greeting"
     assert paused.confidence == pytest.approx(0.5 + 0.5 * (1 - 600 / 800))
     assert paused.confidence < steady.confidence
