@@ -168,8 +168,7 @@ class SipUserAgent:
         self._require_transport()
         call_id = f"{_token(12)}@{self.advertised_host}"
         result = InviteResult(outcome="failed", call_id=call_id, invited_at=time.time())
-        rtp = RtpSession(self.rtp_host, record=record)
-        await rtp.open()
+        rtp = RtpSession(self.rtp_host, record=record)  # bound once the CPS slot is ours
         if credentials is None:
             credentials = self.trunk_config.credentials
         progress = _Progress(result, rtp, on_progress, on_early_media)
@@ -208,6 +207,8 @@ class SipUserAgent:
         if self.rate_limiter is not None:
             await self.rate_limiter.acquire()  # auth retries below do not take another slot
             result.invited_at = time.time()
+        # Bound only now, so calls queued behind the CPS limit hold no media ports.
+        await rtp.open()
         deadline = loop.time() + ring_timeout
         request_uri = f"sip:{to_number}@{format_hostport(*self.trunk)}"
         caller = self.trunk_config.format_caller_id(from_number)
