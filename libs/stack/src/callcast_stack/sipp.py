@@ -13,7 +13,9 @@ Scenarios: ``answer`` (answers with SDP, stays up until our BYE; RTP echo on by 
 ``answer_then_bye`` (answers, hangs up itself after ``pause_ms``), ``busy`` (486), ``decline``
 (603), ``ring_no_answer`` (180, succeeds only when CANCELled), ``auth`` (401 digest challenge,
 then 200), ``dtmf`` (answers, then RFC 2833 digits via SIPp's play_dtmf — root only) and
-``dtmf_info`` (answers, then one digit by SIP INFO).
+``dtmf_info`` (answers, then one digit by SIP INFO); ``answer_with_greeting`` answers, then streams
+a headerless G.711 file once, as a person or a voicemail would speak (for answering machine
+detection): ``files={"greeting.ulaw": audio}, keys={"rtp_stream": "greeting.ulaw,1,0"}``.
 
 Command line (for the demo, or to poke at the dialer by hand)::
 
@@ -52,6 +54,7 @@ SCENARIOS = (
     "auth_proxy",
     "malformed_responses",
     "record_route",
+    "answer_with_greeting",
 )
 _ECHO_BY_DEFAULT = {"answer", "answer_then_bye", "auth"}
 # play_dtmf and play_pcap_audio send through raw sockets

@@ -372,3 +372,28 @@ def generate_corpus(
     }
     (directory / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False))
     return result
+
+
+def example_recipe(label: Label) -> ClipRecipe:
+    """One plain clip of each label (a person's "Allô, oui ?", a French voicemail greeting with a
+    beep), for tests and demos, e.g. a SIPp callee that speaks."""
+    if label == "human":
+        body: tuple[Segment, ...] = (_speech("Allô, oui ?", "fr-fr", 160, 50),)
+        kind = "human_answer"
+    else:
+        greeting = (
+            "Bonjour, vous êtes bien sur la messagerie de Nadia. Je ne suis pas disponible, laissez-moi un message."
+        )
+        body = (_speech(greeting, "fr-fr+f2", 165, 55), Segment("silence", ms=300), Segment("beep", ms=600, hz=1000))
+        kind = "machine_greeting_beep"
+    return ClipRecipe(
+        clip_id=f"example-{label}",
+        label=label,
+        kind=kind,
+        language="fr",
+        segments=(Segment("silence", ms=400), *body),
+        noise="pink",
+        snr_db=25.0,
+        gain_db=0.0,
+        noise_seed=1,
+    )
