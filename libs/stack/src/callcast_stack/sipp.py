@@ -16,6 +16,10 @@ then 200), ``dtmf`` (answers, then RFC 2833 digits via SIPp's play_dtmf — root
 ``dtmf_info`` (answers, then one digit by SIP INFO); ``answer_with_greeting`` answers, then streams
 a headerless G.711 file once, as a person or a voicemail would speak (for answering machine
 detection): ``files={"greeting.ulaw": audio}, keys={"rtp_stream": "greeting.ulaw,1,0"}``.
+Carrier corners (docs/telephony.md §3): ``dtmf_info_twice``, ``dtmf_pcap`` and
+``early_media_then_answer`` (play a pcap given in ``files=``, e.g. from ``callcast_stack.rtp_pcap``;
+root), ``retransmit_200`` (run with ``extra_args=("-nr",)``), ``auth_proxy``,
+``malformed_responses``, ``record_route``. ``transport="t1"`` runs any scenario over one TCP socket.
 
 Command line (for the demo, or to poke at the dialer by hand)::
 
@@ -434,6 +438,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--codec", default="PCMU", choices=sorted(_CODEC_PAYLOAD_TYPES))
     parser.add_argument("--pause-ms", type=int, default=1000)
     parser.add_argument("--dtmf-digits", default="1")
+    parser.add_argument("--transport", default="u1", choices=TRANSPORTS, help="SIPp -t (t1: TCP)")
     args = parser.parse_args(argv)
 
     async def run() -> None:
@@ -445,6 +450,7 @@ def main(argv: list[str] | None = None) -> None:
             codec=args.codec,
             pause_ms=args.pause_ms,
             dtmf_digits=args.dtmf_digits,
+            transport=args.transport,
         )
         await callee.start()
         print(f"SIPp {args.scenario} callee on sip:{callee.host}:{callee.port}", flush=True)

@@ -84,3 +84,14 @@ def test_a_header_section_without_end_loses_the_framing() -> None:
     framer = StreamFramer()
     with pytest.raises(FramingError):
         framer.feed(b"SIP/2.0 200 OK\r\n" + b"X-Junk: y\r\n" * (MAX_HEADER_BYTES // 10))
+
+
+@given(st.binary(max_size=4096), st.integers(min_value=1, max_value=64))
+def test_random_bytes_never_raise_anything_but_framing_error(data: bytes, step: int) -> None:
+    framer = StreamFramer()
+    try:
+        for i in range(0, len(data), step):
+            for message in framer.feed(data[i : i + step]):
+                assert message  # whatever comes out is a non-empty chunk for the parser
+    except FramingError:
+        pass

@@ -107,3 +107,16 @@ def test_credentials_bound_to_a_realm_answer_only_that_realm() -> None:
     assert answer_challenge(*_challenge("carrier.test"), bound) is not None
     assert answer_challenge(*_challenge("evil.test"), bound) is None
     assert answer_challenge(*_challenge("evil.test"), SipCredentials("acct", "pw")) is not None
+
+
+def test_runtime_settings_carry_the_trunk_options_the_dialer_parses(monkeypatch: pytest.MonkeyPatch) -> None:
+    from callcast_runtime.settings import load_settings
+
+    monkeypatch.setenv("CALLCAST_SIP_TRUNK", "sip:acct:pw@carrier.test:5080;transport=tcp")
+    monkeypatch.setenv("CALLCAST_SIP_TRUNK_MAX_CPS", "4")
+    monkeypatch.setenv("CALLCAST_SIP_TRUNK_REALM", "carrier.test")
+    settings = load_settings("dialer")
+    assert settings.sip_trunk_options == {"max_cps": "4", "realm": "carrier.test"}
+    trunk = TrunkConfig.parse(settings.sip_trunk, settings.sip_trunk_options)
+    assert (trunk.address, trunk.transport, trunk.max_cps) == (("carrier.test", 5080), "tcp", 4.0)
+    assert trunk.credentials == SipCredentials("acct", "pw", realm="carrier.test")
