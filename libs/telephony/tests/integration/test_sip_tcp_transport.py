@@ -198,6 +198,22 @@ async def test_a_lost_connection_is_reopened_for_the_next_call(peer: TcpPeer) ->
                 await asyncio.sleep(0.01)
 
 
+async def test_an_invite_whose_connection_dies_unanswered_is_sent_again_on_a_new_one(peer: TcpPeer) -> None:
+    async with _tcp_agent(peer.address) as ua:
+        transport = ua.transport
+        assert isinstance(transport, TcpSipTransport)
+        call = asyncio.ensure_future(ua.invite(CALLEE, CALLER, ring_timeout=5))
+        first = await peer.next_request("INVITE")
+        peer.writers[-1].close()  # the trunk restarts before answering
+        again = await peer.next_request("INVITE")
+        assert again.to_bytes() == first.to_bytes()  # the same transaction (branch, CSeq)
+        await peer.write_slowly(peer.response(again, 486), 1)
+        await peer.next_request("ACK")
+        result = await call
+        assert (result.outcome, result.sip_status) == ("busy", 486)
+        assert transport.connects == 2
+
+
 async def test_garbage_on_the_stream_closes_that_connection_without_hurting_the_agent(peer: TcpPeer) -> None:
     async with _tcp_agent(peer.address) as ua:
         call = asyncio.ensure_future(ua.invite(CALLEE, CALLER, ring_timeout=5))

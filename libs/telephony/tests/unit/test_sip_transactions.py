@@ -234,3 +234,19 @@ async def test_a_transport_error_fails_the_transaction_without_waiting_for_timer
     with pytest.raises(TransportError):
         await transaction.final
     assert transaction.key not in sender.registered
+
+
+async def test_a_lost_connection_resends_an_unanswered_request_once_and_an_answered_one_never() -> None:
+    sender = ReliableSender()
+    invite = InviteClientTransaction(sender, _request(), TRUNK, SipTimers(t1=10))
+    invite.start()
+    invite.on_connection_lost()
+    invite.on_connection_lost()  # the peer keeps dropping it: no resend loop
+    assert sender.methods() == ["INVITE", "INVITE"]
+    ringing = InviteClientTransaction(sender, _request(branch="z9hG4bKringing"), TRUNK, SipTimers(t1=10))
+    ringing.start()
+    ringing.on_response(_response(ringing.request, 180, "Ringing"))
+    ringing.on_connection_lost()  # the server has it: a response may come over a new connection
+    assert sender.methods() == ["INVITE", "INVITE", "INVITE"]
+    invite.terminate()
+    ringing.terminate()

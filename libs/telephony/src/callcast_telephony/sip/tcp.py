@@ -10,7 +10,8 @@
 * Reliable transport: the transaction layer sends no retransmissions and Timers D/K are zero.
 * A stream that cannot be framed any more is closed: there is no way to find the next message.
 * A connection that cannot be opened fails the client transactions waiting on it at once
-  (``TransportError``) instead of leaving them to Timer B/F.
+  (``TransportError``) instead of leaving them to Timer B/F; requests still unanswered when
+  their connection closes are sent once more over a new connection.
 """
 
 from __future__ import annotations
@@ -179,3 +180,9 @@ class TcpSipTransport(SipTransportBase):
         if connection.peer is not None and self._connections.get(connection.peer) is connection:
             del self._connections[connection.peer]
             log.info("sip tcp connection to %s:%s closed", *connection.peer)
+            if self._server is not None:
+                # Requests still unanswered may have died with the connection: resend them once
+                # over a new one (there are no retransmission timers over TCP to do it).
+                for transaction in list(self._transactions.values()):
+                    if transaction.destination == connection.peer:
+                        transaction.on_connection_lost()

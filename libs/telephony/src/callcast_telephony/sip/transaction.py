@@ -86,6 +86,7 @@ class ClientTransaction:
         self._linger_handle: asyncio.TimerHandle | None = None
         self.retransmissions = 0
         self.reliable = bool(getattr(sender, "reliable", False))
+        self._resent_after_loss = False
 
     def start(self) -> None:
         self._sender.register(self)
@@ -94,6 +95,15 @@ class ClientTransaction:
 
     def on_response(self, response: SipResponse) -> None:
         raise NotImplementedError
+
+    def on_connection_lost(self) -> None:
+        """The connection carrying this request closed before any response: send it once more
+        (the transport opens a new connection). Safe: a server that did get it treats the copy
+        as a retransmission of the same transaction (same branch)."""
+        if self.state in ("calling", "trying") and not self._resent_after_loss:
+            self._resent_after_loss = True
+            self.retransmissions += 1
+            self._send()
 
     def on_transport_error(self, why: str) -> None:
         """§8.1.3.1: a transport failure is treated like a timeout, but reported at once."""
