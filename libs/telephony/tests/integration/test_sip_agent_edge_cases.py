@@ -380,3 +380,16 @@ async def test_an_outbound_proxy_gets_every_request_while_the_request_uri_names_
         assert bye.uri == "sip:far@127.0.0.77:9"
         peer.send(make_response(bye, 200), addr)
         await hangup
+
+
+async def test_a_trunk_host_name_is_resolved_once_and_kept_in_the_request_uri(peer: ScriptedPeer) -> None:
+    async with SipUserAgent(
+        trunk=TrunkConfig(host="localhost", port=peer.address[1]), timers=SipTimers(t1=0.05)
+    ) as agent:
+        assert agent.next_hop == peer.address  # resolved by start(), IPv4 like our socket
+        task = asyncio.ensure_future(agent.invite("+1", "+2", ring_timeout=5))
+        invite, addr = await peer.next_request("INVITE")
+        assert invite.uri == f"sip:+1@localhost:{peer.address[1]}"
+        peer.answer(invite, addr, 486)
+        await peer.next_request("ACK")
+        assert (await task).outcome == "busy"

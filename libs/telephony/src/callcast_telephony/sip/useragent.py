@@ -84,7 +84,9 @@ class SipUserAgent:
         config = trunk if isinstance(trunk, TrunkConfig) else TrunkConfig(host=trunk[0], port=trunk[1])
         self.trunk_config = config
         self.trunk: Address = config.address  # where Request-URIs point
-        self.next_hop: Address = config.next_hop  # where out-of-dialog requests are sent
+        # Where out-of-dialog requests are sent (and, with an outbound proxy, every request):
+        # resolved once by start(), so no send ever waits for DNS.
+        self.next_hop: Address = config.next_hop
         self.user_agent = user_agent
         self.rtp_host = rtp_host or local_host
         self.from_domain = from_domain or config.from_domain or self.advertised_host
@@ -110,6 +112,11 @@ class SipUserAgent:
             server_response_lifetime=self.timers.timeout,
         )
         await transport.start(self.local_host, self.local_port)
+        try:
+            self.next_hop = await self._resolve_address(*self.trunk_config.next_hop)
+        except OSError:
+            transport.close()
+            raise
         self._transport = transport
 
     async def close(self) -> None:
@@ -436,7 +443,7 @@ class SipUserAgent:
             return
         dialog = Dialog.from_2xx(invite, response)
         # No DNS here: this is a callback.
-        destination = self.trunk_config.outbound_proxy or dialog.next_hop().address()
+        destination = self.next_hop if self.trunk_config.outbound_proxy else dialog.next_hop().address()
         ack = self._build_2xx_ack(dialog, invite).to_bytes()
         self._orphan_acks[key] = (ack, destination)
         asyncio.get_running_loop().call_later(self.timers.timeout, self._orphan_acks.pop, key, None)
@@ -448,18 +455,25 @@ class SipUserAgent:
         """In-dialog requests follow the route set, except that a configured outbound proxy takes
         every request (as carrier SBCs expect even when they do not Record-Route)."""
         if self.trunk_config.outbound_proxy is not None:
-            return self.trunk_config.outbound_proxy
+            return self.next_hop
         return await self._resolve(dialog.next_hop())
 
     async def _resolve(self, uri: SipUri) -> Address:
-        host, port = uri.address()
+        return await self._resolve_address(*uri.address())
+
+    async def _resolve_address(self, host: str, port: int) -> Address:
         try:
             ipaddress.ip_address(host)
             return host, port
         except ValueError:
-            infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_DGRAM)
-            address = infos[0][4]
-            return str(address[0]), int(address[1])
+            pass
+        # Same address family as our socket: "localhost" may list ::1 first.
+        family = socket.AF_INET6 if ":" in self.local_host else socket.AF_INET
+        if self.local_host in _WILDCARDS:
+            family = socket.AF_UNSPEC
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, family=family, type=socket.SOCK_DGRAM)
+        address = infos[0][4]
+        return str(address[0]), int(address[1])
 
     # -- CallControl (used by SipCall) -------------------------------------------------------
 
