@@ -22,15 +22,17 @@ import numpy as np
 
 from .config import AmdConfig
 from .corpus import CorpusClip, generate_corpus
-from .detector import AmdDetector, AmdResult
+from .detector import BEEP_MIN_MS, AmdDetector, AmdResult
 from .voice import FRAME_SAMPLES, VOICE_MODES, VoiceMode
 
 LIMITS = {"accuracy": 0.95, "median_decision_ms": 2500}
 
 
-def classify_clip(clip: CorpusClip, config: AmdConfig, voice: VoiceMode = "both") -> AmdResult:
+def classify_clip(
+    clip: CorpusClip, config: AmdConfig, voice: VoiceMode = "both", beep_ms: int | None = BEEP_MIN_MS
+) -> AmdResult:
     pcm = clip.pcm()
-    detector = AmdDetector(config, voice=voice)
+    detector = AmdDetector(config, voice=voice, beep_ms=beep_ms)
     for start in range(0, pcm.size - FRAME_SAMPLES + 1, FRAME_SAMPLES):
         result = detector.feed(pcm[start : start + FRAME_SAMPLES])
         if result is not None:
@@ -103,13 +105,14 @@ def run_amd_bench(
     corpus_dir: Path | None = None,
     config: AmdConfig | None = None,
     voice: VoiceMode = "both",
+    beep: bool = True,
     seed: int = 20261203,
 ) -> dict[str, Any]:
     config = config or AmdConfig()
     started = time.perf_counter()
     corpus = generate_corpus(clips, corpus_dir, seed=seed)
     generated = time.perf_counter()
-    results = [classify_clip(clip, config, voice) for clip in corpus]
+    results = [classify_clip(clip, config, voice, BEEP_MIN_MS if beep else None) for clip in corpus]
     classified = time.perf_counter()
     frames = sum(r.decision_ms for r in results) // 20
     report = score(corpus, results)
@@ -117,6 +120,7 @@ def run_amd_bench(
         {
             "config": config.to_node(),
             "voice": voice,
+            "beep_detection": beep,
             "seed": seed,
             "limits": dict(LIMITS),
             "passed": bool(
@@ -136,12 +140,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--corpus-dir", type=Path, default=None)
     parser.add_argument("--voice", choices=VOICE_MODES, default="both")
     parser.add_argument("--seed", type=int, default=20261203)
+    parser.add_argument("--no-beep", action="store_true", help="rules only, as Asterisk (no beep detection)")
     parser.add_argument("--amd", default=None, help='the Dial node amd object as JSON, e.g. {"greetingMs": 1500}')
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args(argv)
     config = AmdConfig.from_node(json.loads(args.amd)) if args.amd else AmdConfig()
     report = run_amd_bench(clips=args.clips, corpus_dir=args.corpus_dir, config=config, voice=args.voice,
-                           seed=args.seed)  # fmt: skip
+                           beep=not args.no_beep, seed=args.seed)  # fmt: skip
     text = json.dumps(report, indent=2)
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
