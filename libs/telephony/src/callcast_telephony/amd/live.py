@@ -3,8 +3,9 @@
 An audio listener on the :class:`RtpSession` only appends payload bytes to a buffer (it runs in
 the datagram callback, which must stay cheap). A task on the monotonic clock then advances the
 detector one 20 ms slot at a time: slot *k* covers ``[t0 + 20k, t0 + 20(k+1))`` ms and is
-analysed once ``jitter_frames`` more slots have passed, so a packet a little late still counts for
-its slot; a slot with no audio buffered is fed as silence, so a far end that sends nothing still
+analysed once ``jitter_frames`` more slots have passed (60 ms: the RtpSession's reorder buffer
+holds packets after a loss up to that long), so a packet a little late still counts for its
+slot; a slot with no audio buffered is fed as silence, so a far end that sends nothing still
 reaches a decision. Deadlines are absolute (``t0 + n × 20 ms``, as in ``rtp/pacing.py``): wake-up
 delays never stretch the analysis.
 
@@ -37,7 +38,7 @@ async def detect_answering_machine(
     codec: str | None = None,
     voice: VoiceMode = "both",
     tick_frames: int = 5,
-    jitter_frames: int = 2,
+    jitter_frames: int = 3,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
 ) -> AmdResult:
