@@ -76,13 +76,17 @@ def score(clips: list[CorpusClip], results: list[AmdResult]) -> dict[str, Any]:
         by_kind[c.kind]["count"] += 1
         by_kind[c.kind]["correct"] += c.label == r.answered_by
     # Does confidence mean something? Accuracy of the decided calls per confidence band.
-    calibration: dict[str, dict[str, Any]] = {}
+    calibration: dict[str, Any] = {}
     for low, high in ((0.5, 0.7), (0.7, 0.85), (0.85, 1.01)):
         band = [(c, r) for c, r in pairs if r.answered_by != "unknown" and low <= r.confidence < high]
         calibration[f"{low:.2f}-{min(high, 1.0):.2f}"] = {
             "count": len(band),
             "accuracy": _ratio(sum(c.label == r.answered_by for c, r in band), len(band)),
         }
+    right = [r.confidence for c, r in pairs if c.label == r.answered_by]
+    wrong = [r.confidence for c, r in pairs if c.label != r.answered_by and r.answered_by != "unknown"]
+    calibration["mean_when_right"] = round(statistics.fmean(right), 3) if right else None
+    calibration["mean_when_wrong"] = round(statistics.fmean(wrong), 3) if wrong else None
     return {
         "clips": len(pairs),
         "accuracy": _ratio(correct, len(pairs)),
