@@ -215,6 +215,27 @@ async def test_early_media_sdp_is_used_when_the_200_has_none(ua: SipUserAgent, p
     await hangup
 
 
+async def test_a_200_with_new_sdp_after_early_media_moves_the_media(ua: SipUserAgent, peer: ScriptedPeer) -> None:
+    task = asyncio.ensure_future(ua.invite("+1", "+2", ring_timeout=5))
+    invite, addr = await peer.next_request("INVITE")
+    contact = [("Contact", f"<sip:peer@{peer.address[0]}:{peer.address[1]}>")]
+    sdp = "application/sdp"
+    peer.send(make_response(invite, 183, to_tag="peer", extra_headers=contact, body=ANSWER_SDP, content_type=sdp), addr)
+    await asyncio.sleep(0.05)
+    moved = ANSWER_SDP.replace(b"m=audio 40000 RTP/AVP 0 101", b"m=audio 40002 RTP/AVP 8 101")
+    peer.send(make_response(invite, 200, to_tag="peer", extra_headers=contact, body=moved, content_type=sdp), addr)
+    await peer.next_request("ACK")
+    result = await task
+    assert result.early_media_at is not None
+    call = result.call
+    assert call is not None
+    assert (call.rtp.remote, call.codec) == (("127.0.0.1", 40002), "PCMA")  # the 2xx's answer wins
+    hangup = asyncio.ensure_future(call.hangup())
+    bye, addr = await peer.next_request("BYE")
+    peer.send(make_response(bye, 200), addr)
+    await hangup
+
+
 async def test_a_second_forked_2xx_is_acked_and_hung_up(ua: SipUserAgent, peer: ScriptedPeer) -> None:
     task = asyncio.ensure_future(ua.invite("+1", "+2", ring_timeout=5))
     invite, addr = await peer.next_request("INVITE")

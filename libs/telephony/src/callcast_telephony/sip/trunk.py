@@ -48,7 +48,7 @@ class TrunkConfig:
     from_domain: str | None = None  # host part of From (default: our advertised address)
     caller_id_format: CallerIdFormat = "e164"
     caller_id_prefix: str = ""  # prepended after formatting ("national": the trunk prefix, e.g. "0")
-    country_code: str | None = None  # "national": stripped from the front of the E.164 number
+    country_code: str | None = None  # "national": also stripped from the front of the number
     max_cps: float | None = None  # new calls per second on this trunk (None: unlimited)
 
     def __post_init__(self) -> None:
@@ -56,8 +56,6 @@ class TrunkConfig:
             raise ValueError(f"trunk transport must be udp or tcp, not {self.transport!r}")
         if self.caller_id_format not in CALLER_ID_FORMATS:
             raise ValueError(f"caller_id_format must be one of {', '.join(CALLER_ID_FORMATS)}")
-        if self.caller_id_format == "national" and not self.country_code:
-            raise ValueError("caller_id_format 'national' needs country_code")
         if self.max_cps is not None and self.max_cps <= 0:
             raise ValueError("max_cps must be positive")
         if not 0 < self.port < 65536:
