@@ -24,6 +24,7 @@ root), ``retransmit_200`` (run with ``extra_args=("-nr",)``), ``auth_proxy``,
 Command line (for the demo, or to poke at the dialer by hand)::
 
     python -m callcast_stack.sipp answer --port 5080 --log-dir .callcast/logs/sipp
+    python -m callcast_stack.sipp answer_with_greeting --rtp-stream hello.ulaw   # speaks once per call
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 SCENARIO_DIR = Path(__file__).parent / "sipp_scenarios"
 SCENARIOS = (
@@ -439,7 +441,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pause-ms", type=int, default=1000)
     parser.add_argument("--dtmf-digits", default="1")
     parser.add_argument("--transport", default="u1", choices=TRANSPORTS, help="SIPp -t (t1: TCP)")
+    parser.add_argument("--rtp-stream", type=Path, default=None, help="answer_with_greeting: G.711 file to speak")
     args = parser.parse_args(argv)
+    stream: dict[str, Any] = {}
+    if args.rtp_stream is not None:
+        pt = _CODEC_PAYLOAD_TYPES[args.codec]
+        audio = args.rtp_stream.read_bytes()  # headerless, in --codec
+        stream = {"files": {"greeting.g711": audio}, "keys": {"rtp_stream": f"greeting.g711,1,{pt}"}}
 
     async def run() -> None:
         callee = SippCallee(
@@ -451,6 +459,7 @@ def main(argv: list[str] | None = None) -> None:
             pause_ms=args.pause_ms,
             dtmf_digits=args.dtmf_digits,
             transport=args.transport,
+            **stream,
         )
         await callee.start()
         print(f"SIPp {args.scenario} callee on sip:{callee.host}:{callee.port}", flush=True)
