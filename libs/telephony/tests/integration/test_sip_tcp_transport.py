@@ -60,6 +60,31 @@ async def test_an_answered_call_over_tcp_uses_one_connection_and_no_retransmissi
     assert ";transport=tcp>" in messages  # our Contact
 
 
+async def test_a_burst_of_100_calls_shares_one_tcp_connection(tmp_path: Path) -> None:
+    calls = 100
+    async with (
+        SippCallee("answer", log_dir=tmp_path, transport="t1", rtp_echo=False) as callee,
+        _tcp_agent(callee.address) as ua,
+    ):
+        results = await asyncio.gather(*(ua.invite(CALLEE, CALLER, ring_timeout=10) for _ in range(calls)))
+        assert [r.outcome for r in results] == ["answered"] * calls
+        await asyncio.gather(*(r.call.hangup() for r in results if r.call is not None))
+        assert (await callee.wait_for_counts(successful=calls)).successful == calls, callee.errors()
+        transport = ua.transport
+        assert isinstance(transport, TcpSipTransport)
+        assert transport.connects == 1
+        assert transport.malformed_count == 0
+
+
+async def test_a_crlf_ping_gets_a_pong(peer: TcpPeer) -> None:
+    async with _tcp_agent(peer.address) as ua:
+        reader, writer = await asyncio.open_connection(*ua.local_address)
+        writer.write(b"\r\n\r\n")
+        await writer.drain()
+        assert await asyncio.wait_for(reader.readexactly(2), 2) == b"\r\n"
+        writer.close()
+
+
 async def test_callee_hangup_busy_and_ring_timeout_over_tcp(tmp_path: Path) -> None:
     # SIPp fails a call whose connection closes during its timewait: count before closing.
     async with (

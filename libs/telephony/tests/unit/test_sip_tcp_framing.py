@@ -95,3 +95,11 @@ def test_random_bytes_never_raise_anything_but_framing_error(data: bytes, step: 
                 assert message  # whatever comes out is a non-empty chunk for the parser
     except FramingError:
         pass
+
+
+def test_double_crlf_pings_are_counted_for_pongs() -> None:
+    framer = StreamFramer()
+    framer.feed(b"\r\n\r\n")
+    assert framer.pings == 1
+    framer.feed(b"\r\n\r\n" + _message(1))
+    assert framer.pings == 2

@@ -25,6 +25,7 @@ class StreamFramer:
     def __init__(self) -> None:
         self._buffer = bytearray()
         self.keepalives = 0
+        self.pings = 0  # RFC 5626 double-CRLF pings seen (each wants a single-CRLF pong)
 
     def feed(self, data: bytes) -> list[bytes]:
         """Append what was read and return every message now complete (possibly none)."""
@@ -44,6 +45,7 @@ class StreamFramer:
         if start:
             # RFC 5626 keep-alives (CRLF CRLF ping) and stray line ends between messages.
             self.keepalives += 1
+            self.pings += bytes(buffer[:start]).count(b"\r\n\r\n")
             del buffer[:start]
         end = buffer.find(b"\r\n\r\n")
         separator = 4

@@ -9,6 +9,7 @@
   connection's key), whatever the Via says.
 * Reliable transport: the transaction layer sends no retransmissions and Timers D/K are zero.
 * A stream that cannot be framed any more is closed: there is no way to find the next message.
+* Double-CRLF pings (RFC 5626) get a CRLF pong; kernel TCP keep-alives watch idle connections.
 * A connection that cannot be opened fails the client transactions waiting on it at once
   (``TransportError``) instead of leaving them to Timer B/F; requests still unanswered when
   their connection closes are sent once more over a new connection.
@@ -29,6 +30,9 @@ from .transport import Address, RequestHandler, ResponseHandler, SipTransportBas
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 5.0
+KEEPALIVE_IDLE_S = 30
+KEEPALIVE_INTERVAL_S = 10
+KEEPALIVE_PROBES = 3
 
 
 class _Connection(asyncio.Protocol):
@@ -46,6 +50,13 @@ class _Connection(asyncio.Protocol):
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # signalling is latency-bound
+            # A trunk connection idles between campaigns; kernel keep-alives find a dead peer (or
+            # a NAT that forgot us) so the next call opens a new connection instead of hanging.
+            with contextlib.suppress(OSError, AttributeError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, KEEPALIVE_IDLE_S)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, KEEPALIVE_INTERVAL_S)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, KEEPALIVE_PROBES)
         peername = transport.get_extra_info("peername")
         if self.peer is None and peername is not None:
             self.peer = (str(peername[0]), int(peername[1]))
@@ -62,12 +73,15 @@ class _Connection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         peer = self.peer or ("?", 0)
+        pings = self.framer.pings
         try:
             messages = self.framer.feed(data)
         except FramingError as exc:
             self.owner._drop(data, peer, f"stream framing lost: {exc}")
             self.abort()
             return
+        if self.framer.pings > pings and self.transport is not None:
+            self.transport.write(b"\r\n" * (self.framer.pings - pings))  # RFC 5626 §4.4.1 pong
         for message in messages:
             self.owner.message_received(message, peer)
 
