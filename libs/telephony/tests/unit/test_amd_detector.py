@@ -217,3 +217,32 @@ def test_all_missing_packets_give_the_initial_silence_decision(initial: int, tot
         assert result.decision_ms == math.ceil(initial / 20) * 20
     else:
         assert (result.reason, result.decision_ms) == ("max_analysis_time", math.ceil(total / 20) * 20)
+
+
+audio_frames = st.lists(
+    st.tuples(st.sampled_from(["noise", "tone", "quiet", "missing"]), st.integers(0, 12000), st.integers(300, 3000)),
+    max_size=300,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(audio_frames)
+def test_the_full_analyzer_also_decides_by_total_analysis_time(pattern: list[tuple[str, int, int]]) -> None:
+    detector = AmdDetector()  # webrtcvad + adaptive energy + beep detection
+    rng = np.random.default_rng(0)
+    result = None
+    for n, (kind, level, hz) in enumerate(pattern):
+        if kind == "missing":
+            result = detector.feed_silence()
+        elif kind == "quiet":
+            result = detector.feed(QUIET)
+        elif kind == "tone":
+            result = detector.feed(tone(hz, level, n))
+        else:
+            result = detector.feed((rng.standard_normal(160) * level).clip(-32768, 32767).astype(np.int16))
+        if result is not None:
+            break
+    while result is None:
+        result = detector.feed_silence()
+    assert result.decision_ms <= 5000
+    assert result.reason in REASONS
