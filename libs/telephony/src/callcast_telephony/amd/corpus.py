@@ -175,12 +175,13 @@ def _fill(rng: random.Random, template: str) -> str:
     return template.format(name=rng.choice(_NAMES), digits=digits)
 
 
-def _human_recipe(rng: random.Random) -> tuple[str, str, list[Segment]]:
+def _human_recipe(rng: random.Random, hard_cases: bool) -> tuple[str, str, list[Segment]]:
     language = _pick_language(rng)
     voice = _pick_voice(rng, language)
     rate = rng.randint(130, 200)
     pitch = rng.randint(25, 75)
-    if rng.random() < 0.07:
+    # The draw happens either way, so both corpora of one seed share every other clip.
+    if rng.random() < 0.07 and hard_cases:
         text = rng.choice(_HUMAN_LONG_ANSWERS[language])
         return language, "human_long_answer", [_speech(text, voice, rate, pitch)]
     segments = [_speech(rng.choice(_HUMAN_ANSWERS[language]), voice, rate, pitch)]
@@ -192,12 +193,12 @@ def _human_recipe(rng: random.Random) -> tuple[str, str, list[Segment]]:
     return language, kind, segments
 
 
-def _machine_recipe(rng: random.Random) -> tuple[str, str, list[Segment]]:
+def _machine_recipe(rng: random.Random, hard_cases: bool) -> tuple[str, str, list[Segment]]:
     language = _pick_language(rng)
     voice = _pick_voice(rng, language)
     rate = rng.randint(140, 190)
     pitch = rng.randint(30, 70)
-    if rng.random() < 0.07:
+    if rng.random() < 0.07 and hard_cases:
         text = _fill(rng, rng.choice(_MACHINE_SHORT_GREETINGS[language]))
         kind = "machine_short_greeting"
         sentences = [text]
@@ -222,14 +223,20 @@ def _machine_recipe(rng: random.Random) -> tuple[str, str, list[Segment]]:
     return language, kind, segments
 
 
-def plan_corpus(clips: int, seed: int = 20261203) -> list[ClipRecipe]:
-    """The recipes only (no audio): half people, half machines, shuffled."""
+def plan_corpus(clips: int, seed: int = 20261203, *, hard_cases: bool = False) -> list[ClipRecipe]:
+    """The recipes only (no audio): half people, half machines, shuffled.
+
+    The corpus the issue specifies is short "hello?"-style answers against long greetings.
+    ``hard_cases`` also mixes in, at 7 % of each class, the two kinds no timing rule can tell
+    apart: people answering with a full sentence, and terse greetings without a beep; the
+    benchmark reports that corpus beside the first (docs/amd.md).
+    """
     rng = random.Random(seed)
     recipes: list[ClipRecipe] = []
     for index in range(clips):
         label: Label = "human" if index % 2 == 0 else "machine"
         clip_id = f"{label}-{index:04d}"
-        language, kind, body = (_human_recipe if label == "human" else _machine_recipe)(rng)
+        language, kind, body = (_human_recipe if label == "human" else _machine_recipe)(rng, hard_cases)
         lead = Segment("silence", ms=rng.randint(0, 1500))
         noise = rng.choices(["none", "white", "pink"], weights=[0.3, 0.35, 0.35])[0]
         recipes.append(
@@ -333,12 +340,13 @@ def generate_corpus(
     *,
     seed: int = 20261203,
     recipes: Sequence[ClipRecipe] | None = None,
+    hard_cases: bool = False,
 ) -> list[CorpusClip]:
     """Render (or reuse) the clips and write ``manifest.json``; returns them with their labels."""
     _require_tools()
     directory = Path(corpus_dir or DEFAULT_CORPUS_DIR)
     directory.mkdir(parents=True, exist_ok=True)
-    plan = list(recipes) if recipes is not None else plan_corpus(clips, seed)
+    plan = list(recipes) if recipes is not None else plan_corpus(clips, seed, hard_cases=hard_cases)
     result: list[CorpusClip] = []
     with tempfile.TemporaryDirectory(prefix="amd-corpus-") as tmp:
         for recipe in plan:
