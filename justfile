@@ -93,15 +93,10 @@ contracts:
 
 [positional-arguments]
 [group('bench')]
-[doc('Run the benchmarks; results as JSON in bench-results/')]
+[doc('Run the benchmarks: all suites, or some of media, setup, amd, store (e.g. `just bench media`); JSON in bench-results/')]
 bench *ARGS:
     #!/usr/bin/env bash
     set -euo pipefail
-    if ! uv run python -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("callcast_stack.bench") is None)'; then
-        echo "no benchmarks yet: callcast_stack.bench does not exist" >&2
-        exit 1
-    fi
     mkdir -p bench-results
-    out="bench-results/bench-$(date -u +%Y%m%dT%H%M%SZ).json"
-    uv run python -m callcast_stack.bench --output "$out" "$@"
-    echo "results: $out"
+    # --output defaults to bench-results/bench-<suites>-<utc>.json; exit 1 if a suite failed
+    uv run python -m callcast_stack.bench "$@"

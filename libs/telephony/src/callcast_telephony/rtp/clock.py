@@ -31,9 +31,10 @@ from typing import Protocol
 from .pacing import FRAME_SECONDS, LatenessHistogram
 
 DEFAULT_SLOT = 0.001
-# A wake-up may come a little early (uvloop timers have 1 ms resolution); a frame due within
-# this much is sent now rather than arming a sub-millisecond timer.
-EARLY_TOLERANCE = 0.0003
+# uvloop rounds timer delays to whole milliseconds and runs a delay under 0.5 ms as call_soon
+# (a busy loop until the deadline): a frame due within this much is sent now instead, at most
+# half a millisecond early — far inside any receiver's jitter buffer.
+EARLY_TOLERANCE = 0.0005
 
 
 class TimerHandle(Protocol):
@@ -218,8 +219,13 @@ class MediaClock:
         heap = self._heap
         buckets = self._buckets
         horizon = now + EARLY_TOLERANCE
-        histogram = self.lateness
-        while heap and heap[0] * self.slot <= horizon:
+        counts = self.lateness.counts
+        top = LatenessHistogram.BINS
+        slot = self.slot
+        clock = self._clock
+        sent = 0
+        worst = 0.0
+        while heap and heap[0] * slot <= horizon:
             index = heapq.heappop(heap)
             bucket = buckets.pop(index, None)
             if not bucket:
@@ -227,8 +233,9 @@ class MediaClock:
             for stream in bucket:
                 if not stream.active:
                     continue
-                deadline = stream.t0 + stream.n * stream.ptime
-                lateness = now - deadline
+                n = stream.n
+                now = clock()  # per frame: the batch itself takes time, and that is lateness too
+                lateness = now - (stream.t0 + n * stream.ptime)
                 if lateness > stream.max_lag:
                     skip = math.floor(lateness / stream.ptime) * stream.ptime
                     stream.t0 += skip  # frame n is due within the last ptime now: one gap
@@ -236,24 +243,37 @@ class MediaClock:
                     lateness -= skip
                 if lateness < 0.0:
                     lateness = 0.0
-                if not stream.send(stream.n):
+                if not stream.send(n):
                     self._finish(stream)
                     continue
-                sent_at = self._clock()
+                sent += 1
                 stream.sent += 1
-                stream.last_send = sent_at
                 stream.late_total += lateness
                 if lateness > stream.late_max:
                     stream.late_max = lateness
-                histogram.add(lateness)
-                self.frames_sent += 1
-                stream.n += 1
-                if stream.n >= stream.frames:
+                if lateness > worst:
+                    worst = lateness
+                bin_ = int(lateness * 10_000)
+                counts[bin_ if bin_ < top else top] += 1
+                n += 1
+                stream.n = n
+                if n >= stream.frames:
+                    stream.last_send = clock()
                     self._finish(stream)
                     continue
-                self._insert_quiet(self._slot_of(stream.t0 + stream.n * stream.ptime), stream)
-            now = self._clock()
+                stream.last_send = now
+                # the slot of frame n's deadline (ceil, forgiving float noise)
+                nxt = math.ceil((stream.t0 + n * stream.ptime) / slot - 1e-6)
+                later = buckets.get(nxt)
+                if later is None:
+                    buckets[nxt] = [stream]
+                    heapq.heappush(heap, nxt)
+                else:
+                    later.append(stream)
+            now = clock()
             horizon = now + EARLY_TOLERANCE
+        self.lateness.counted(sent, worst)
+        self.frames_sent += sent
         while heap and heap[0] not in buckets:
             heapq.heappop(heap)  # buckets emptied by stop()
         if heap:

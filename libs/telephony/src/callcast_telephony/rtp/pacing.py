@@ -64,6 +64,12 @@ class LatenessHistogram:
         if lateness > self.maximum:
             self.maximum = lateness
 
+    def counted(self, count: int, maximum: float) -> None:
+        """``count`` values were added to :attr:`counts` directly (hot loops inline the bin)."""
+        self.count += count
+        if maximum > self.maximum:
+            self.maximum = maximum
+
     def reset(self) -> None:
         self.counts = [0] * (self.BINS + 1)
         self.count = 0

@@ -35,7 +35,7 @@ _HISTORY_MASK = (1 << _HISTORY_BITS) - 1
 
 @dataclass
 class ReorderStats:
-    released: int = 0
+    released: int = 0  # see ReorderBuffer.stats
     reordered: int = 0  # released after being held for an earlier packet
     duplicates: int = 0
     late: int = 0
@@ -70,27 +70,38 @@ class ReorderBuffer(Generic[T]):
         self.depth = depth
         self.max_delay = max_delay
         self._streams: dict[int, _Stream[T]] = {}
-        self.stats = ReorderStats()
+        self._stats = ReorderStats()
+        self._released = 0
+
+    @property
+    def stats(self) -> ReorderStats:
+        self._stats.released = self._released
+        return self._stats
 
     @property
     def holding(self) -> bool:
         return any(s.held for s in self._streams.values())
 
-    def push(self, item: T, ssrc: int, sequence: int, now: float) -> None:
+    def push(self, item: T, ssrc: int, sequence: int, now: float) -> bool:
+        """Take one packet; True if packets are held afterwards (arm :meth:`release_due`)."""
         stream = self._streams.get(ssrc)
+        if stream is not None and not stream.held and sequence == stream.expected & 0xFFFF:
+            # The common case, inlined: the next packet in sequence, nothing held.
+            stream.highest = stream.expected
+            stream.expected += 1
+            stream.history = ((stream.history << 1) | 1) & _HISTORY_MASK
+            self._released += 1
+            self._release(item, now)
+            return False
         if stream is None:
             self._new_stream(item, ssrc, sequence, now)
-            return
-        extended = stream.extend(sequence)
-        if extended == stream.expected and not stream.held:  # the common case
-            self._emit(stream, item, now)
-            stream.highest = extended
-            return
-        self._push_slow(stream, item, extended, now)
+            return False
+        self._push_slow(stream, item, stream.extend(sequence), now)
+        return bool(stream.held)
 
     def _new_stream(self, item: T, ssrc: int, sequence: int, now: float) -> None:
         if self._streams:
-            self.stats.restarts += 1
+            self._stats.restarts += 1
         if len(self._streams) >= MAX_STREAMS:
             oldest = next(iter(self._streams))
             self._drain(self._streams.pop(oldest), now)
@@ -101,7 +112,7 @@ class ReorderBuffer(Generic[T]):
     def _emit(self, stream: _Stream[T], item: T, now: float) -> None:
         stream.expected += 1
         stream.history = ((stream.history << 1) | 1) & _HISTORY_MASK
-        self.stats.released += 1
+        self._released += 1
         self._release(item, now)
 
     def _push_slow(self, stream: _Stream[T], item: T, extended: int, now: float) -> None:
@@ -113,12 +124,12 @@ class ReorderBuffer(Generic[T]):
         if ahead < 0:
             back = -ahead - 1
             if back < _HISTORY_BITS and (stream.history >> back) & 1:
-                self.stats.duplicates += 1
+                self._stats.duplicates += 1
             else:
-                self.stats.late += 1
+                self._stats.late += 1
             return
         if extended in stream.held:
-            self.stats.duplicates += 1
+            self._stats.duplicates += 1
             return
         if extended > stream.highest:
             stream.highest = extended
@@ -132,7 +143,7 @@ class ReorderBuffer(Generic[T]):
         candidate = stream.candidate
         if candidate is not None and extended == candidate[0] + 1:
             self._drain(stream, now)
-            self.stats.restarts += 1
+            self._stats.restarts += 1
             stream.expected = stream.highest = candidate[0]
             stream.history = 0
             stream.candidate = None
@@ -147,7 +158,7 @@ class ReorderBuffer(Generic[T]):
         while held:
             entry = held.pop(stream.expected, None)
             if entry is not None:
-                self.stats.reordered += 1
+                self._stats.reordered += 1
                 self._emit(stream, entry[0], now)
                 continue
             oldest = min(held)
@@ -158,7 +169,7 @@ class ReorderBuffer(Generic[T]):
 
     def _skip_to(self, stream: _Stream[T], extended: int) -> None:
         gap = extended - stream.expected
-        self.stats.lost += gap
+        self._stats.lost += gap
         stream.history = (stream.history << gap) & _HISTORY_MASK
         stream.expected = extended
 
@@ -166,7 +177,7 @@ class ReorderBuffer(Generic[T]):
         while stream.held:
             self._skip_to(stream, min(stream.held))
             item, _ = stream.held.pop(stream.expected)
-            self.stats.reordered += 1
+            self._stats.reordered += 1
             self._emit(stream, item, now)
 
     def release_due(self, now: float) -> float | None:

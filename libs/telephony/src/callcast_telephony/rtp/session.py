@@ -284,10 +284,26 @@ class RtpSession:
             if not done.done():
                 done.set_result(None)
 
+        header = _HEADER.pack_into
+        packet = self._packet
+
         def send(n: int) -> bool:
+            # Runs for every frame of every call: one pack_into, one copy, one sendto.
             if self._stop_requested or self._closed:
                 return False
-            self._send_frame(audio, n, (base + n * SAMPLES_PER_FRAME) & 0xFFFFFFFF)
+            remote = self.remote
+            if remote is None or self._transport is None:
+                return True
+            header(
+                packet, 0, 0x80, (0x80 if n == 0 else 0) | self.payload_type, self._sequence,
+                (base + n * SAMPLES_PER_FRAME) & 0xFFFFFFFF, self._ssrc,
+            )  # fmt: skip
+            offset = n * FRAME_BYTES
+            packet[HEADER_SIZE:] = audio[offset : offset + FRAME_BYTES]
+            self._sendto(packet, remote)
+            self._sequence = (self._sequence + 1) & 0xFFFF
+            self._sent += 1
+            self._octets += FRAME_BYTES
             return True
 
         stream = PacedStream(send, frames, ptime=self.ptime, max_lag=self.max_lag, on_done=finished)
@@ -327,31 +343,21 @@ class RtpSession:
         frames = round((now - self._last_send) * CLOCK_RATE / SAMPLES_PER_FRAME)
         return self._next_timestamp + max(0, frames - 1) * SAMPLES_PER_FRAME
 
-    def _send_frame(self, audio: memoryview, n: int, timestamp: int) -> None:
-        transport, remote = self._transport, self.remote
-        if transport is None or remote is None:
-            return
-        packet = self._packet
-        _HEADER.pack_into(
-            packet, 0, 0x80, (0x80 if n == 0 else 0) | self.payload_type, self._sequence, timestamp, self._ssrc
-        )
-        offset = n * FRAME_BYTES
-        packet[HEADER_SIZE:] = audio[offset : offset + FRAME_BYTES]
+    def _sendto(self, packet: bytearray, remote: tuple[str, int]) -> None:
         sock = self._sock
         if sock is None:
-            transport.sendto(bytes(packet), remote)
-        else:
-            try:
-                sock.sendto(packet, remote)
-            except _SEND_ERRORS:
-                self._send_errors += 1
-                transport.sendto(bytes(packet), remote)  # queued until the socket drains
-            except OSError as exc:
-                self._send_errors += 1
-                log.debug("rtp send to %s failed: %s", remote, exc)
-        self._sequence = (self._sequence + 1) & 0xFFFF
-        self._sent += 1
-        self._octets += FRAME_BYTES
+            if self._transport is not None:
+                self._transport.sendto(bytes(packet), remote)
+            return
+        try:
+            sock.sendto(packet, remote)
+        except _SEND_ERRORS:
+            self._send_errors += 1
+            if self._transport is not None:
+                self._transport.sendto(bytes(packet), remote)  # queued until the socket drains
+        except OSError as exc:
+            self._send_errors += 1
+            log.debug("rtp send to %s failed: %s", remote, exc)
 
     # -- receiving ---------------------------------------------------------------------------
 
@@ -376,21 +382,19 @@ class RtpSession:
             self._start_inactivity_timer(now)
         self._last_packet = now
         pt = packet.payload_type
-        if self.telephone_event_pt is not None and pt == self.telephone_event_pt:
+        if pt == self.telephone_event_pt:
             self._events_received += 1
         elif pt == self.payload_type or (self.remote is None and pt in _AUDIO_PAYLOAD_TYPES):
             self._audio_received += 1
-            if self._last_arrival is not None:
-                gap = now - self._last_arrival
-                if gap > self._max_gap:
-                    self._max_gap = gap
-            else:
+            last = self._last_arrival
+            if last is None:
                 self._first_arrival = now
+            elif now - last > self._max_gap:
+                self._max_gap = now - last
             self._last_arrival = now
             if not self._latch_decided and self.remote is not None:
                 self._maybe_latch(packet, addr)
-        self._reorder.push(packet, packet.ssrc, packet.sequence, now)
-        if self._reorder_timer is None and self._reorder.holding:
+        if self._reorder.push(packet, packet.ssrc, packet.sequence, now) and self._reorder_timer is None:
             self._arm_reorder_timer(now)
 
     def _maybe_latch(self, packet: RtpPacket, addr: tuple[str, int]) -> None:
@@ -414,10 +418,17 @@ class RtpSession:
 
     def _on_ordered(self, packet: RtpPacket, now: float) -> None:
         pt = packet.payload_type
-        if self.telephone_event_pt is not None and pt == self.telephone_event_pt:
+        if pt == self.telephone_event_pt:
             self._on_event(packet)
         elif pt == self.payload_type or (self.remote is None and pt in _AUDIO_PAYLOAD_TYPES):
-            self._on_audio(packet, now)
+            self._audio_delivered += 1
+            if self.record:
+                self._recording += packet.payload
+            for listener in self._listeners:
+                try:
+                    listener(packet, now)
+                except Exception:  # a listener bug must not stop the media path
+                    log.exception("audio listener failed")
 
     def _on_event(self, packet: RtpPacket) -> None:
         try:
@@ -427,16 +438,6 @@ class RtpSession:
             return
         for digit in digits:
             self._deliver(digit, "rfc4733")
-
-    def _on_audio(self, packet: RtpPacket, now: float) -> None:
-        self._audio_delivered += 1
-        if self.record:
-            self._recording += packet.payload
-        for listener in self._listeners:
-            try:
-                listener(packet, now)
-            except Exception:  # a listener bug must not stop the media path
-                log.exception("audio listener failed")
 
     # -- inactivity --------------------------------------------------------------------------
 
