@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
+import socket
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import uvicorn
@@ -93,6 +96,9 @@ class ServiceSpec:
     register_subscribers: Callable[[Runtime], None] | None = None
     on_start: Sequence[Hook] = ()
     on_stop: Sequence[Hook] = ()
+    #: Run on the first SIGTERM while HTTP still answers (so readiness can report draining); the
+    #: process shuts down (``on_stop``) when they return. None: SIGTERM shuts down at once.
+    on_drain: Sequence[Hook] = ()
     openapi_description: str = ""
     api_key_security: bool = False
     extra_dependencies: dict[str, Any] = field(default_factory=dict)
@@ -129,7 +135,7 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> Litestar:
             await hook(runtime)
         await broker.start()
         runtime.started.set()
-        log.info("service started", port=settings.http_port)
+        log.info("service started", port=settings.http_port, event_loop=type(asyncio.get_running_loop()).__module__)
 
     async def shutdown() -> None:
         for hook in spec.on_stop:
@@ -198,10 +204,60 @@ def run(spec: ServiceSpec) -> None:
         app,
         host=settings.http_host,
         port=settings.http_port,
-        loop="uvloop",
+        loop="auto",  # uvloop when installed (it is in the lock): RTP pacing needs it
         lifespan="on",
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=20,
     )
-    uvicorn.Server(config).run()
+    if spec.on_drain:
+        runtime: Runtime = app.state.runtime
+        hooks = spec.on_drain
+
+        async def drain() -> None:
+            for hook in hooks:
+                await hook(runtime)
+
+        _DrainingServer(config, drain).run()
+    else:
+        uvicorn.Server(config).run()
+
+
+class _DrainingServer(uvicorn.Server):
+    """uvicorn, except that the first SIGTERM runs the service's drain before shutting down.
+
+    HTTP keeps answering during the drain (``/health/ready`` can say 503 while work finishes);
+    SIGINT or a second SIGTERM shuts down at once, as plain uvicorn does.
+    """
+
+    def __init__(self, config: uvicorn.Config, drain: Callable[[], Awaitable[None]]) -> None:
+        super().__init__(config)
+        self._drain = drain
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._drain_requested = False
+        self._drain_task: asyncio.Task[None] | None = None
+
+    async def serve(self, sockets: list[socket.socket] | None = None) -> None:
+        self._loop = asyncio.get_running_loop()
+        await super().serve(sockets)
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if sig != signal.SIGTERM or self._drain_requested or self._loop is None or self.should_exit:
+            super().handle_exit(sig, frame)
+            return
+        self._drain_requested = True
+        # A signal handler runs between two bytecodes of whatever the loop was doing: hand the
+        # drain to the loop instead of starting it here.
+        self._loop.call_soon_threadsafe(self._start_drain, sig, frame)
+
+    def _start_drain(self, sig: int, frame: FrameType | None) -> None:
+        async def drain_then_exit() -> None:
+            log.info("SIGTERM: draining before shutdown")
+            try:
+                await self._drain()
+            except Exception:
+                log.exception("drain failed; shutting down")
+            finally:
+                uvicorn.Server.handle_exit(self, sig, frame)
+
+        self._drain_task = asyncio.ensure_future(drain_then_exit())

@@ -11,7 +11,8 @@ from typing import Any
 from callcast_dialer.adapters.audio_store import AudioStore
 from callcast_dialer.adapters.prompt_audio import PromptAssembler
 from callcast_dialer.adapters.spoken_renderer import DEFAULT_TIMEOUT_S, SpokenRenderer
-from callcast_dialer.entrypoints.events import consume_dial_commands
+from callcast_dialer.entrypoints.dialer_settings import DialerSettings
+from callcast_dialer.entrypoints.events import DialCommandConsumer
 from callcast_dialer.handlers import DialHandler
 from callcast_runtime.service import Runtime, ServiceSpec
 from callcast_telephony.sip import SipUserAgent, TrunkConfig
@@ -36,7 +37,7 @@ def _wire(runtime: Runtime) -> dict[str, Any]:
     return {"ua": ua}
 
 
-async def _start(runtime: Runtime) -> None:
+async def _start(runtime: Runtime, settings: DialerSettings) -> None:
     ua: SipUserAgent = runtime.components["ua"]
     await ua.start()
     spoken = SpokenRenderer(
@@ -48,10 +49,18 @@ async def _start(runtime: Runtime) -> None:
         ua=ua,
         prompts=PromptAssembler(audio=AudioStore(runtime.js), spoken=spoken),
         dialer_id=runtime.settings.instance_id,
+        settings=settings,
     )
+    consumer = DialCommandConsumer(runtime.js, handler, settings)
     runtime.components["dial_handler"] = handler
-    max_calls = int(os.environ.get("CALLCAST_DIALER_MAX_CALLS", "200"))
-    runtime.spawn(consume_dial_commands(runtime, handler, max_calls), "dial-commands")
+    runtime.components["dial_consumer"] = consumer
+    runtime.spawn(consumer.run(), "dial-commands")
+
+
+async def _drain(runtime: Runtime, settings: DialerSettings) -> None:
+    consumer: DialCommandConsumer | None = runtime.components.get("dial_consumer")
+    if consumer is not None:
+        await consumer.drain(settings.drain_timeout_s)
 
 
 async def _stop(runtime: Runtime) -> None:
@@ -65,13 +74,32 @@ async def _stop(runtime: Runtime) -> None:
     await ua.close()
 
 
-def build_spec() -> ServiceSpec:
+async def _readiness(runtime: Runtime) -> tuple[bool, dict[str, Any]]:
+    consumer: DialCommandConsumer | None = runtime.components.get("dial_consumer")
+    if consumer is None:
+        return True, {}
+    details = {"draining": consumer.draining, "liveCalls": consumer.live_calls, "maxCalls": consumer.settings.max_calls}
+    return not consumer.draining, details
+
+
+def build_spec(settings: DialerSettings | None = None) -> ServiceSpec:
+    """The dialer service; ``settings`` default to the ``CALLCAST_DIALER_*`` variables."""
+    dialer = settings or DialerSettings.from_env()
+
+    async def start(runtime: Runtime) -> None:
+        await _start(runtime, dialer)
+
+    async def drain(runtime: Runtime) -> None:
+        await _drain(runtime, dialer)
+
     return ServiceSpec(
         name="dialer",
         uses_database=False,
         wire=_wire,
-        on_start=[_start],
+        on_start=[start],
         on_stop=[_stop],
+        on_drain=[drain],
+        readiness_report=_readiness,
         openapi_description=(
             "The dialer owns live SIP sessions and their RTP media. It has no public API: it pulls "
             "dial commands from the DIAL_COMMANDS work queue and writes the call-event stream "

@@ -2,22 +2,34 @@
 
 Exactly-once dialling (BRIEF §3): the command is acknowledged only after the attempt's first
 event is durably appended with expected subject sequence 0; while the call runs the command is
-kept in progress (so JetStream does not hand it to another dialer); it is acknowledged when
-``CallEnded`` is stored. A redelivered command that finds the attempt started never dials: if
-the attempt has no end (its dialer died mid-call) it is ended as failed (``dialer_lost``).
+kept in progress (so JetStream does not hand it to another dialer) and the attempt gets a
+``CallStillLive`` heartbeat whenever it had no event for a heartbeat period; it is acknowledged
+when ``CallEnded`` is stored. A redelivered command that finds the attempt started never dials:
+
+- ended → acknowledged (``duplicate``);
+- not ended, last event younger than the lease → its dialer is alive (maybe cut off from NATS
+  for a while): negatively acknowledged with a delay (``still_live``);
+- not ended, last event older than the lease → its dialer is gone: ended as failed/``dialer_lost``
+  (``settled_orphan``).
+
+A dialer that comes back after its attempt was settled that way finds it taken over on its next
+append (:class:`AttemptTakenOver`) and hangs up without appending anything.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import Counter
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from callcast_contracts.envelope import Envelope, Event
 from callcast_contracts.events import CallAttemptStarted, DialRequested
-from callcast_dialer.adapters.attempt_log import AttemptAlreadyStarted, AttemptLog
+from callcast_dialer.adapters.attempt_log import AttemptAlreadyStarted, AttemptLog, AttemptTakenOver
 from callcast_dialer.adapters.prompt_audio import PromptAssembler
 from callcast_dialer.call_runner import CallRunner
+from callcast_dialer.entrypoints.dialer_settings import DialerSettings
 from callcast_runtime.logging import get_logger
 from callcast_runtime.messaging import EventStore
 from callcast_telephony.sip import SipUserAgent
@@ -26,17 +38,44 @@ log = get_logger(__name__)
 
 KeepAlive = Callable[[], Awaitable[None]]
 
+#: A redelivery of a live attempt comes back no sooner than this (seconds).
+_MIN_RETRY_S = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Handled:
+    """What became of one delivery: ``dialled`` | ``duplicate`` | ``settled_orphan`` |
+    ``still_live`` | ``taken_over``. ``retry_in_s`` set: nak with that delay, never ack."""
+
+    result: str
+    retry_in_s: float | None = None
+
 
 class DialHandler:
-    def __init__(self, *, events: EventStore, ua: SipUserAgent, prompts: PromptAssembler, dialer_id: str) -> None:
+    def __init__(
+        self,
+        *,
+        events: EventStore,
+        ua: SipUserAgent,
+        prompts: PromptAssembler,
+        dialer_id: str,
+        settings: DialerSettings | None = None,
+    ) -> None:
         self.events = events
         self.ua = ua
         self.prompts = prompts
         self.dialer_id = dialer_id
+        self.settings = settings or DialerSettings()
         self.active: set[str] = set()
+        #: How many deliveries ended each way (``Handled.result``), for readiness and tests.
+        self.results: Counter[str] = Counter()
 
-    async def handle(self, env: Envelope[Event], keep_alive: KeepAlive, keep_alive_every_s: float) -> str:
-        """Run the attempt; returns what happened (``dialled`` | ``settled_orphan`` | ``duplicate``)."""
+    async def handle(self, env: Envelope[Event], keep_alive: KeepAlive) -> Handled:
+        handled = await self._handle(env, keep_alive)
+        self.results[handled.result] += 1
+        return handled
+
+    async def _handle(self, env: Envelope[Event], keep_alive: KeepAlive) -> Handled:
         cmd = env.data
         assert isinstance(cmd, DialRequested)
         attempt_log = AttemptLog(
@@ -45,6 +84,7 @@ class DialHandler:
             attempt_id=cmd.attempt_id,
             causation_id=env.id,
             correlation_id=env.correlation_id or env.id,
+            job_id=cmd.job_id,
         )
         started = CallAttemptStarted(
             attempt_id=cmd.attempt_id,
@@ -63,25 +103,76 @@ class DialHandler:
         try:
             await attempt_log.start(started)
         except AttemptAlreadyStarted:
-            settled = await attempt_log.settle_orphan(cmd.job_id, cmd.attempt_number)
-            log.warning("dial command redelivered; not dialling again", attempt_id=cmd.attempt_id, settled=settled)
-            return "settled_orphan" if settled else "duplicate"
+            return await self._redelivered(attempt_log, cmd)
 
-        beat = asyncio.create_task(self._keep_alive(keep_alive, keep_alive_every_s))
         self.active.add(cmd.attempt_id)
+        in_progress = asyncio.create_task(self._in_progress(keep_alive, self.settings.in_progress_every_s))
+        heartbeat = asyncio.create_task(attempt_log.keep_alive(self.dialer_id, self.settings.heartbeat_s))
+        runner = CallRunner(command=cmd, org_id=env.org_id, log_=attempt_log, ua=self.ua, prompts=self.prompts)
+        call = asyncio.create_task(runner.execute())
+        taken_over = asyncio.create_task(attempt_log.wait_taken_over())
         try:
-            runner = CallRunner(command=cmd, org_id=env.org_id, log_=attempt_log, ua=self.ua, prompts=self.prompts)
-            ended = await runner.execute()
+            await asyncio.wait({call, taken_over}, return_when=asyncio.FIRST_COMPLETED)
+            if not call.done():
+                # The heartbeat found the attempt ended by another dialer: hang up now, not at
+                # the flow's next step (the runner's cancellation path hangs up).
+                call.cancel()
+            try:
+                ended = await call
+            except (AttemptTakenOver, asyncio.CancelledError):
+                if not attempt_log.taken_over:
+                    raise
+                ended = None
+            if ended is None or attempt_log.taken_over:
+                log.warning("attempt taken over by another dialer; call hung up", attempt_id=cmd.attempt_id)
+                return Handled("taken_over")
             log.info("call ended", attempt_id=cmd.attempt_id, outcome=ended.outcome, reason=ended.outcome_reason)
         finally:
+            if not call.done():
+                # We are being cancelled (the dialer stops): the runner hangs up and records
+                # CallEnded on its cancellation path; wait for that while NATS is still up.
+                call.cancel()
+                with contextlib.suppress(BaseException):
+                    await call
             self.active.discard(cmd.attempt_id)
-            beat.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await beat
-        return "dialled"
+            for task in (in_progress, heartbeat, taken_over):
+                task.cancel()
+            for task in (in_progress, heartbeat, taken_over):
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        return Handled("dialled")
+
+    async def _redelivered(self, attempt_log: AttemptLog, cmd: DialRequested) -> Handled:
+        lease = self.settings.lease_s
+        if cmd.attempt_id in self.active:
+            # Our own live call's command, handed back after a disconnection: the delivery we
+            # hold acknowledges it when the call ends.
+            return Handled("still_live", retry_in_s=lease)
+        state = await attempt_log.state()
+        if state is None or state.ended:
+            log.info("dial command redelivered for an ended attempt; not dialling", attempt_id=cmd.attempt_id)
+            return Handled("duplicate")
+        if state.last_event_age_s < lease:
+            retry = max(_MIN_RETRY_S, lease - state.last_event_age_s + 0.5)
+            log.info(
+                "dial command redelivered while its call is live elsewhere; not dialling",
+                attempt_id=cmd.attempt_id,
+                last_event_age_s=round(state.last_event_age_s, 2),
+                retry_in_s=round(retry, 2),
+            )
+            return Handled("still_live", retry_in_s=retry)
+        if await attempt_log.settle_lost(cmd.job_id, cmd.attempt_number):
+            log.warning(
+                "attempt's dialer lost (lease expired); ended as failed",
+                attempt_id=cmd.attempt_id,
+                last_event_age_s=round(state.last_event_age_s, 2),
+            )
+            return Handled("settled_orphan")
+        # Something was appended between our look and our settle: look again soon.
+        return Handled("still_live", retry_in_s=_MIN_RETRY_S)
 
     @staticmethod
-    async def _keep_alive(keep_alive: KeepAlive, every_s: float) -> None:
+    async def _in_progress(keep_alive: KeepAlive, every_s: float) -> None:
         while True:
             await asyncio.sleep(every_s)
             with contextlib.suppress(Exception):
