@@ -46,8 +46,9 @@ EndReason = Literal["max_duration", "silence", "stopped", "closed"]
 
 DEFAULT_SILENCE_THRESHOLD = 256
 DEFAULT_KEEP_SILENCE_MS = 200
-#: How far (frames) silence judgement lags the clock: room for network jitter.
-JITTER_FRAMES = 3
+#: How far (frames) silence judgement lags the clock: room for network jitter and for the
+#: session's reorder buffer, which may hold a packet up to 60 ms behind a lost one.
+JITTER_FRAMES = 5
 #: A timestamp this far (samples) from where the packet's arrival puts it is a new timeline
 #: (the sender jumped its clock), not jitter: the stream is re-anchored on the arrival.
 _RESYNC_SAMPLES = WAV_SAMPLE_RATE
