@@ -6,6 +6,7 @@ from pathlib import Path
 
 from callcast_reporting.entrypoints.events import register_consumers
 from callcast_reporting.entrypoints.http import CallReportController
+from callcast_reporting.entrypoints.recordings import RecordingController
 from callcast_runtime.service import ServiceSpec
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -23,7 +24,7 @@ def build_spec(*, consumer_suffix: str = "") -> ServiceSpec:
     share a NATS server with a running stack use it to stay apart)."""
     return ServiceSpec(
         name="reporting",
-        route_handlers=[CallReportController],
+        route_handlers=[CallReportController, RecordingController],
         migrations=MIGRATIONS,
         uses_database=True,
         # CallOutcomeReported leaves through the outbox, committed with the projection change.

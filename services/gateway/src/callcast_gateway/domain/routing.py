@@ -26,6 +26,7 @@ ROUTE_TABLE: Mapping[str, str] = MappingProxyType(
         # Singular: the execution reports (``/program-execution/:id/...``), read models.
         "program-execution": "reporting",
         "executions": "reporting",
+        "recordings": "reporting",
     }
 )
 
