@@ -62,6 +62,7 @@ async def test_a_saved_recording_reopens_as_the_same_wav(js: JetStreamContext) -
         org_id=org, attempt_id=attempt, node_id="leave_message", node_execution_index=0
     )
     assert stored.duration_ms == 1500
+    assert (stored.ended_by, stored.speech_ms, stored.content_type) == ("silence", 1300, "audio/wav")
     wav = await RecordingStore(js).open(org, stored.recording_id)  # another instance: nothing cached
     assert wav == rec.wav_bytes()
     assert stored.size_bytes == len(wav)

@@ -44,6 +44,9 @@ class StoredRecording:
     size_bytes: int
     duration_ms: int
     sha256: str  # hex digest of the WAV bytes
+    ended_by: str = "stopped"  # the Recording's end condition
+    speech_ms: int = 0
+    content_type: str = WAV_CONTENT_TYPE
 
 
 def recording_id_for(*, org_id: str, attempt_id: str, node_id: str, node_execution_index: int) -> str:
@@ -127,6 +130,8 @@ class RecordingStore:
             size_bytes=len(wav),
             duration_ms=recording.duration_ms,
             sha256=hashlib.sha256(wav).hexdigest(),
+            ended_by=recording.ended_by,
+            speech_ms=recording.speech_ms,
         )
 
     async def open(self, org_id: str, recording_id: str) -> bytes | None:
