@@ -139,14 +139,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None
     if not args.no_uvloop:
         try:
             import uvloop  # the dialer runs on uvloop (callcast_runtime.service)
 
-            uvloop.install()
+            loop_factory = uvloop.new_event_loop
         except ImportError:
             pass
-    results = asyncio.run(run(args))
+    # A runner with its own loop, not a global policy change: callers (tests) keep theirs.
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        results = runner.run(run(args))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
