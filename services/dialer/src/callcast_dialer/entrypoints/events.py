@@ -72,9 +72,7 @@ class DialCommandConsumer:
     async def run(self) -> None:
         """Pull and run commands until :meth:`drain` (or cancellation, which ends every call)."""
         try:
-            # Create or update: the ack wait and the pending limit follow this dialer's settings.
-            await self.js.add_consumer(DIAL_COMMANDS.name, consumer_config(self.settings))
-            sub = await self.js.pull_subscribe_bind(DURABLE, stream=DIAL_COMMANDS.name)
+            sub = await self._subscribe()
             try:
                 await self._pull(sub)
             finally:
@@ -85,6 +83,22 @@ class DialCommandConsumer:
             raise
         finally:
             self._pulling_stopped.set()
+
+    async def _subscribe(self) -> JetStreamContext.PullSubscription:
+        delay = 0.5
+        while True:
+            try:
+                await self._declare_consumer()
+                return await self.js.pull_subscribe_bind(DURABLE, stream=DIAL_COMMANDS.name)
+            except Exception:
+                # NATS not reachable yet: a dialer that gave up here would never dial.
+                log.exception("cannot subscribe to dial commands; retrying", retry_in_s=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def _declare_consumer(self) -> None:
+        # Create or update: the ack wait and the pending limit follow this dialer's settings.
+        await self.js.add_consumer(DIAL_COMMANDS.name, consumer_config(self.settings))
 
     async def drain(self, timeout_s: float) -> None:
         """Stop pulling now; wait up to ``timeout_s`` for the live calls to end by themselves,
@@ -127,6 +141,8 @@ class DialCommandConsumer:
                 self._slots.release()
                 log.exception("fetching dial commands failed; retrying")
                 await asyncio.sleep(2.0)
+                with contextlib.suppress(Exception):
+                    await self._declare_consumer()  # in case it was deleted
                 continue
             if self.draining:
                 # Fetched as the drain began: hand it straight back to the other dialers.
