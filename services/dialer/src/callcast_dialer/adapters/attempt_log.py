@@ -23,13 +23,14 @@ import nats.js.errors
 from callcast_contracts.envelope import Envelope, Event, decode, envelope
 from callcast_contracts.events import CallEnded, CallStillLive
 from callcast_contracts.streams import CALLS
-from callcast_contracts.subjects import Aggregate, Context, subject
+from callcast_contracts.subjects import EVENT_TYPE_HEADER, Aggregate, Context, subject
 from callcast_runtime.logging import get_logger
 from callcast_runtime.messaging import AppendConflict, Appended, EventStore, StoredEvent
 
 log = get_logger(__name__)
 
 _TRANSPORT_TRIES = 8
+CALL_ENDED = CallEnded.type_name()
 _CATCH_UP_ROUNDS = 5
 
 
@@ -211,8 +212,10 @@ class AttemptLog:
             return None
         stored_at = last.time or datetime.now(UTC)
         age = (datetime.now(UTC) - stored_at).total_seconds()
-        ended = isinstance(decode(last.data or b"").data, CallEnded)
-        return AttemptState(ended=ended, last_event_age_s=max(age, 0.0))
+        kind = (last.headers or {}).get(EVENT_TYPE_HEADER)
+        if kind is None:
+            kind = decode(last.data or b"").type
+        return AttemptState(ended=kind == CALL_ENDED, last_event_age_s=max(age, 0.0))
 
     async def settle_lost(self, job_id: str, attempt_number: int) -> bool:
         """End a started, unended attempt whose dialer is gone (its lease ran out) as failed.
