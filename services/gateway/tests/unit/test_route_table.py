@@ -26,6 +26,7 @@ pytestmark = pytest.mark.unit
         ("/api/call-requests", "scheduler"),
         ("/api/calls", "reporting"),
         ("/api/call-report/job-1", "reporting"),
+        ("/api/recordings/0192f0c1-5a1e-7000-8000-00000000e001", "reporting"),
         ("/api/program-execution/1/report", "reporting"),
         ("/api/executions", "reporting"),
         ("/api/contact/", "contact"),
