@@ -10,6 +10,7 @@ from typing import Any
 
 from callcast_dialer.adapters.audio_store import AudioStore
 from callcast_dialer.adapters.prompt_audio import PromptAssembler
+from callcast_dialer.adapters.recording_store import RecordingStore
 from callcast_dialer.adapters.spoken_renderer import DEFAULT_TIMEOUT_S, SpokenRenderer
 from callcast_dialer.entrypoints.dialer_settings import DialerSettings
 from callcast_dialer.entrypoints.events import DialCommandConsumer
@@ -50,6 +51,7 @@ async def _start(runtime: Runtime, settings: DialerSettings) -> None:
         prompts=PromptAssembler(audio=AudioStore(runtime.js), spoken=spoken),
         dialer_id=runtime.settings.instance_id,
         settings=settings,
+        recordings=RecordingStore(runtime.js),
     )
     consumer = DialCommandConsumer(runtime.js, handler, settings)
     runtime.components["dial_handler"] = handler

@@ -1,14 +1,16 @@
 """One call attempt, end to end: the flow engine decides, SIP and RTP act, the log records.
 
 Every step leaves an event on ``calls.<org>.attempt.<attemptId>``; ``CallEnded`` is always last.
+In order: CallAttemptStarted (the gate, appended by the handler), CallRinging, CallEarlyMedia,
+CallAnswered, AmdCompleted; per node that acts on the call FlowNodeEntered … FlowNodeExecuted
+(with its output), and inside it PromptStarted/PromptPlayed, DigitReceived, RecordingSaved;
+then CallHungUp (who, why) and CallEnded (the outcome).
 
 A play node (or a dtmf node's prompt) is played as one stream: audio files come from the object
 store by id, ``number``/``date``/``word`` items are rendered by the flow service into dictionary
 clips (``rpc.flow.spoken.render``), and everything is joined into a single buffer before the
 first packet leaves, so there is no gap between items or clips. If any part cannot be had, the
-node fails (``ActionFailed`` with the reason) and the flow's error rule decides. A dtmf node's
-``FlowNodeExecuted.data`` records the keys received and how each arrived (``rfc4733`` or
-``sip_info``).
+node fails (``ActionFailed`` with the reason) and the flow's error rule decides.
 """
 
 from __future__ import annotations
@@ -16,19 +18,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from typing import Any
 
+from callcast_contracts.envelope import Event
 from callcast_contracts.events import (
+    AmdCompleted,
     CallAnswered,
+    CallEarlyMedia,
     CallEnded,
+    CallHungUp,
     CallRinging,
     DialRequested,
+    DigitReceived,
+    FlowNodeEntered,
     FlowNodeExecuted,
     PromptPlayed,
+    PromptStarted,
+    RecordingSaved,
 )
-from callcast_dialer.adapters.attempt_log import AttemptLog
+from callcast_dialer.adapters.attempt_log import AttemptLog, AttemptTakenOver
 from callcast_dialer.adapters.prompt_audio import PROMPT_FAILURES, PromptAssembler
+from callcast_dialer.adapters.recording_store import RecordingStore
+from callcast_dialer.keypad import Keypad, KeyPress
 from callcast_flowengine import (
     Action,
     ActionFailed,
@@ -44,9 +57,12 @@ from callcast_flowengine import (
     Play,
     PlayCompleted,
     Record,
+    RecordCompleted,
     parse_flow,
 )
 from callcast_runtime.logging import get_logger
+from callcast_telephony.amd import AmdConfig, detect_answering_machine
+from callcast_telephony.media import beep_ulaw, record_callee
 from callcast_telephony.sip import InviteResult, SipCall, SipUserAgent
 
 log = get_logger(__name__)
@@ -68,18 +84,23 @@ class CallRunner:
         log_: AttemptLog,
         ua: SipUserAgent,
         prompts: PromptAssembler,
+        recordings: RecordingStore | None = None,
     ) -> None:
         self.cmd = command
         self.org_id = org_id
         self.log = log_
         self.ua = ua
         self.prompts = prompts
+        self.recordings = recordings
         self.call: SipCall | None = None
+        self.keypad: Keypad | None = None
         self.invite: InviteResult | None = None
         self.hangup_by: str | None = None
+        #: Why the call ends (CallHungUp.cause) when we are the ones ending it.
+        self.hangup_cause = "flow_finished"
         self._emitted = 0
-        #: Digits taken from ``call.dtmf`` so far (the n-th is ``call.rtp.received_digits[n]``).
-        self._digits_taken = 0
+        #: (node id, nodeExecutionIndex) of every node entry already announced by FlowNodeEntered.
+        self._entered: set[tuple[str, int]] = set()
         #: Facts about a node's execution for its FlowNodeExecuted ``data``, by (node, index).
         self._node_facts: dict[tuple[str, int], dict[str, Any]] = {}
         contact = command.contact
@@ -101,115 +122,200 @@ class CallRunner:
             },
         )
 
-    async def execute(self) -> CallEnded:
+    async def execute(self) -> CallEnded | None:
+        """Run the flow to its end; None when another dialer took the attempt over (it wrote the
+        end, so this one must write nothing more)."""
         try:
             action = self.run.start()
             while True:
                 await self._emit_path()
                 if isinstance(action, Hangup | Finished):
+                    if isinstance(action, Hangup):
+                        self.hangup_cause = "flow_hangup"
                     break
+                await self._enter_current()
                 action = await self._perform(action)
             await self._emit_path()
+        except AttemptTakenOver:
+            log.warning("attempt taken over by another dialer; hanging up", attempt_id=self.cmd.attempt_id)
+            self.hangup_cause = "taken_over"
+            await asyncio.shield(self._hangup_quietly())
+            return None
         except asyncio.CancelledError:
             # The dialer is stopping: end the call and record it, then let the cancellation go on.
             self.run.outcome = self.run.outcome or "failed"
             self.run.outcome_reason = self.run.outcome_reason or "dialer_shutdown"
-            await asyncio.shield(self._finish())
+            self.hangup_cause = "dialer_shutdown"
+            with contextlib.suppress(AttemptTakenOver):
+                await asyncio.shield(self._finish())
             raise
         except Exception as err:
             log.exception("call failed", attempt_id=self.cmd.attempt_id)
+            self.hangup_cause = "error"
             if not self.run.finished:
                 self.run.outcome, self.run.outcome_reason = "failed", f"dialer error: {type(err).__name__}: {err}"
-        return await self._finish()
+        try:
+            return await self._finish()
+        except AttemptTakenOver:
+            return None
 
     async def _finish(self) -> CallEnded:
-        await self._hangup_quietly()
+        hung_up = await self._hangup_quietly()
+        if hung_up is not None:
+            await self._append(hung_up)
         ended = self._ended_event()
-        await self.log.append(ended)
+        await self._append(ended)
         return ended
+
+    async def _append(self, event: Event) -> None:
+        await self.log.append(event)
 
     # -- actions ------------------------------------------------------------------------------
     async def _perform(self, action: Action) -> Action:
         if isinstance(action, Dial):
-            return self.run.resume(await self._place_call(action.timeout_ms / 1000))
+            return self.run.resume(await self._place_call(action))
         if self.call is None:
-            # The flow starts with a node that needs a live call: dial first, with the defaults.
-            result = await self._place_call(30.0)
-            if result.status != "answered":
-                self.run.outcome, self.run.outcome_reason = result.status, result.reason
-                return Finished(outcome=result.status, reason=result.reason)
-            self.run.answered, self.run.answered_by = True, result.answered_by
-        assert self.call is not None
+            # The engine dials (implicitly if need be) before any node that needs a call.
+            return self.run.resume(ActionFailed(f"{type(action).__name__} needs a call and none is up"))
         if self.call.remote_hangup.is_set():
             self.hangup_by = "callee"
             return self.run.resume(CalleeHungUp())
         if isinstance(action, Play):
-            return self.run.resume(await self._play(action.node_id, action.items))
+            return self.run.resume(await self._play(action.node_id, action.items, barge_in=action.barge_in))
         if isinstance(action, CollectDigits):
             return self.run.resume(await self._collect(action))
         if isinstance(action, Record):
-            return self.run.resume(ActionFailed("record is not supported by this dialer yet"))
+            return self.run.resume(await self._record(action))
         return self.run.resume(ActionFailed(f"unsupported action {type(action).__name__}"))
 
-    async def _place_call(self, ring_timeout: float) -> DialResult:
-        ringing: list[asyncio.Future[None]] = []
+    async def _place_call(self, action: Dial) -> DialResult:
+        # Progress callbacks are synchronous, so their appends run as tasks; tasks start in the
+        # order they were made and the log appends one at a time in arrival order, so ringing
+        # still precedes early media, and both precede what follows the invite.
+        pending: list[Awaitable[None]] = []
+        rang: list[int] = []
+
+        def later(event: Event) -> None:
+            pending.append(asyncio.ensure_future(self._append(event)))
 
         def on_progress(status: int, reason: str) -> None:
-            if not ringing:
-                ringing.append(
-                    asyncio.ensure_future(
-                        self.log.append(CallRinging(attempt_id=self.cmd.attempt_id, sip_status=status))
-                    )
-                )
+            if not rang:
+                rang.append(status)
+                later(CallRinging(attempt_id=self.cmd.attempt_id, sip_status=status))
 
+        def on_early_media(status: int, codec: str | None) -> None:
+            later(
+                CallEarlyMedia(attempt_id=self.cmd.attempt_id, sip_status=status, codec=codec, job_id=self.cmd.job_id)
+            )
+
+        ring_timeout = action.timeout_ms / 1000
         self.run.system["sys.callStatus"] = "dialing"
         result = await self.ua.invite(
             to_number=self.cmd.to,
             from_number=self.cmd.caller_id,
             ring_timeout=ring_timeout,
             on_progress=on_progress,
+            on_early_media=on_early_media,
         )
         self.invite = result
-        if ringing:
-            await ringing[0]  # appends stay in order: ringing before answered/ended
-        if result.outcome == "answered" and result.call is not None:
-            self.call = result.call
-            answered_by = "unknown"  # answering machine detection belongs to a later dialer issue
-            self.run.system["sys.callStatus"] = "answered"
-            self.run.system["sys.answeredBy"] = answered_by
-            await self.log.append(
-                CallAnswered(
-                    attempt_id=self.cmd.attempt_id,
-                    answered_by=answered_by,
-                    answered_at=_ts(result.answered_at) or datetime.now(UTC),
-                )
+        for append in pending:
+            await append
+        if result.outcome != "answered" or result.call is None:
+            self.run.system["sys.callStatus"] = result.outcome
+            return DialResult(result.outcome, reason=result.reason)
+        self.call = result.call
+        self.keypad = Keypad(result.call)
+        self.run.system["sys.callStatus"] = "answered"
+        detect = action.enable_amd and not action.implicit
+        await self._append(
+            CallAnswered(
+                attempt_id=self.cmd.attempt_id,
+                # With AMD on, who answered is not known yet: AmdCompleted says it.
+                answered_by="unknown",
+                answered_at=_ts(result.answered_at) or datetime.now(UTC),
             )
-            return DialResult("answered", answered_by=answered_by)
-        self.run.system["sys.callStatus"] = result.outcome
-        return DialResult(result.outcome, reason=result.reason)
+        )
+        answered_by = await self._detect_machine(action) if detect else "unknown"
+        self.run.system["sys.answeredBy"] = answered_by
+        return DialResult("answered", answered_by=answered_by)
 
-    async def _play(self, node_id: str, items: list[dict[str, Any]]) -> CallEvent:
+    async def _detect_machine(self, action: Dial) -> str:
         call = self.call
         assert call is not None
+        try:
+            config = AmdConfig.from_node(action.amd)
+        except ValueError as err:
+            log.warning("amd tuning refused; using the defaults", attempt_id=self.cmd.attempt_id, error=str(err))
+            config = AmdConfig()
+        detection = asyncio.ensure_future(detect_answering_machine(call.rtp, config))
+        bye = asyncio.ensure_future(call.remote_hangup.wait())
+        await asyncio.wait({detection, bye}, return_when=asyncio.FIRST_COMPLETED)
+        bye.cancel()
+        if not detection.done():
+            detection.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await detection
+            return "unknown"  # the callee hung up first; the next node sees it
+        result = detection.result()
+        await self._append(
+            AmdCompleted(
+                attempt_id=self.cmd.attempt_id,
+                node_id=action.node_id,
+                node_execution_index=self.run.node_execution_count,
+                answered_by=result.answered_by,
+                confidence=round(result.confidence, 3),
+                reason=result.reason,
+                decision_ms=result.decision_ms,
+                words=result.words,
+                greeting_ms=result.greeting_ms,
+                job_id=self.cmd.job_id,
+            )
+        )
+        facts = self._facts(action.node_id)
+        facts["amd"] = {
+            "answeredBy": result.answered_by,
+            "confidence": round(result.confidence, 3),
+            "reason": result.reason,
+            "decisionMs": result.decision_ms,
+        }
+        return result.answered_by
+
+    async def _play(self, node_id: str, items: list[dict[str, Any]], *, barge_in: bool) -> CallEvent:
+        call, keypad = self.call, self.keypad
+        assert call is not None
+        assert keypad is not None
         index = self.run.node_execution_count  # the node's nodeExecutionIndex (it is running)
         try:
             prompt = await self.prompts.assemble(self.org_id, items)
         except PROMPT_FAILURES as err:
             return ActionFailed(f"cannot play the prompt: {err}")
+        await self._append(
+            PromptStarted(
+                attempt_id=self.cmd.attempt_id,
+                node_id=node_id,
+                node_execution_index=index,
+                items=prompt.items,
+                job_id=self.cmd.job_id,
+            )
+        )
         call.rtp.reset_receive_stats()
         started = time.monotonic()
         # The stored audio is μ-law; the session converts it once to the negotiated codec.
         play = asyncio.ensure_future(call.play(prompt.ulaw, "PCMU"))
-        bye = asyncio.ensure_future(call.remote_hangup.wait())
-        done, _ = await asyncio.wait({play, bye}, return_when=asyncio.FIRST_COMPLETED)
-        interrupted = play not in done
-        if interrupted:
+        stoppers: set[asyncio.Future[Any]] = {asyncio.ensure_future(call.remote_hangup.wait())}
+        if barge_in:
+            stoppers.add(asyncio.ensure_future(keypad.wait_for_press()))
+        done, _ = await asyncio.wait({play, *stoppers}, return_when=asyncio.FIRST_COMPLETED)
+        if play not in done:
             call.rtp.stop_playback()
         stats = await play
-        bye.cancel()
+        # A BYE stops playback inside the SIP layer, so the prompt may end "done" but cut short.
+        interrupted = not stats.completed
+        for stopper in stoppers:
+            stopper.cancel()
         await asyncio.sleep(_MEDIA_DRAIN_S)
         rx = call.rtp.stats()
-        await self.log.append(
+        await self._append(
             PromptPlayed(
                 attempt_id=self.cmd.attempt_id,
                 node_id=node_id,
@@ -223,17 +329,20 @@ class CallRunner:
                 node_execution_index=index,
             )
         )
-        if interrupted or call.remote_hangup.is_set():
+        if call.remote_hangup.is_set():
             self.hangup_by = "callee"
             return CalleeHungUp()
+        if interrupted:
+            self._facts(node_id)["bargedIn"] = True
         return PlayCompleted()
 
     async def _collect(self, action: CollectDigits) -> CallEvent:
-        call = self.call
+        call, keypad = self.call, self.keypad
         assert call is not None
+        assert keypad is not None
         cfg = action.config
         if action.prompt:
-            prompt_result = await self._play(action.node_id, action.prompt)
+            prompt_result = await self._play(action.node_id, action.prompt, barge_in=action.barge_in)
             if isinstance(prompt_result, CalleeHungUp | ActionFailed):
                 return prompt_result
         multi = cfg.get("mode") == "multi_digit"
@@ -241,25 +350,40 @@ class CallRunner:
         finish = str(cfg.get("finishOnKey", "#")) if multi else None
         first_timeout = int(cfg.get("timeoutMs", 5000)) / 1000
         inter_timeout = int(cfg.get("interDigitTimeoutMs", 3000)) / 1000
-        facts = self._node_facts.setdefault((action.node_id, self.run.node_execution_count), {"keysReceived": []})
+        facts = self._facts(action.node_id)
+        facts.setdefault("keysReceived", [])
         listening_since = time.monotonic()
         digits = ""
         timeout = first_timeout
         hung_up = False
         while len(digits) < max_digits:
-            getter = asyncio.ensure_future(call.dtmf.get())
+            press = asyncio.ensure_future(keypad.next(timeout))
             bye = asyncio.ensure_future(call.remote_hangup.wait())
-            done, _ = await asyncio.wait({getter, bye}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait({press, bye}, return_when=asyncio.FIRST_COMPLETED)
             bye.cancel()
-            if getter not in done:
-                getter.cancel()
-                hung_up = bye in done
+            if press not in done:
+                press.cancel()
+                hung_up = True
                 break
-            digit = getter.result()
-            facts["keysReceived"].append(self._key_fact(call, digit, listening_since))
-            if finish and digit == finish:
+            key = press.result()
+            if key is None:
                 break
-            digits += digit
+            fact = self._key_fact(key, listening_since)
+            facts["keysReceived"].append(fact)
+            await self._append(
+                DigitReceived(
+                    attempt_id=self.cmd.attempt_id,
+                    digit=key.digit,
+                    via=key.via,
+                    node_id=action.node_id,
+                    node_execution_index=self.run.node_execution_count,
+                    after_ms=fact["afterMs"],
+                    job_id=self.cmd.job_id,
+                )
+            )
+            if finish and key.digit == finish:
+                break
+            digits += key.digit
             timeout = inter_timeout
         facts.update(attempts=action.attempt, digits=digits or None)
         if hung_up:
@@ -270,22 +394,102 @@ class CallRunner:
         facts["result"] = collected.result
         return collected
 
-    def _key_fact(self, call: SipCall, digit: str, listening_since: float) -> dict[str, Any]:
+    @staticmethod
+    def _key_fact(key: KeyPress, listening_since: float) -> dict[str, Any]:
         """How one key press arrived; ``afterMs`` counts from when listening began (negative: the
-        callee pressed it during an earlier prompt and it waited in the queue)."""
-        received = call.rtp.received_digits
-        n, self._digits_taken = self._digits_taken, self._digits_taken + 1
-        if n < len(received) and received[n].digit == digit:
-            return {"digit": digit, "via": received[n].via, "afterMs": round((received[n].at - listening_since) * 1000)}
-        return {"digit": digit, "via": None, "afterMs": None}  # not from the session's own log
+        callee pressed it during an earlier prompt and it waited)."""
+        after = round((key.at - listening_since) * 1000) if key.at is not None else None
+        return {"digit": key.digit, "via": key.via, "afterMs": after}
+
+    async def _record(self, action: Record) -> CallEvent:
+        call = self.call
+        assert call is not None
+        if self.recordings is None:
+            return ActionFailed("this dialer has no recording store")
+        index = self.run.node_execution_count
+        if action.beep:
+            await call.play(beep_ulaw(), "PCMU")
+            if call.remote_hangup.is_set():
+                self.hangup_by = "callee"
+                return CalleeHungUp()
+        recording = await record_callee(
+            call.rtp,
+            max_duration_s=float(action.max_duration_sec),
+            silence_timeout_s=float(action.silence_timeout_sec),
+            stop=call.remote_hangup,
+        )
+        facts = self._facts(action.node_id)
+        facts.update(endedBy=recording.ended_by, durationMs=recording.duration_ms, speechMs=recording.speech_ms)
+        if recording.speech_ms == 0:
+            # Nothing was said: no recording (onTimeout); a hang-up is seen by the next node.
+            return RecordCompleted(None, "timeout")
+        try:
+            stored = await self.recordings.save(
+                org_id=self.org_id,
+                attempt_id=self.cmd.attempt_id,
+                node_id=action.node_id,
+                node_execution_index=index,
+                recording=recording,
+            )
+        except Exception as err:
+            log.exception("saving a recording failed", attempt_id=self.cmd.attempt_id)
+            return ActionFailed(f"cannot store the recording: {type(err).__name__}: {err}")
+        facts["recordingId"] = stored.recording_id
+        await self._append(
+            RecordingSaved(
+                attempt_id=self.cmd.attempt_id,
+                node_id=action.node_id,
+                node_execution_index=index,
+                recording_id=stored.recording_id,
+                bucket=stored.bucket,
+                object_name=stored.object_name,
+                duration_ms=stored.duration_ms,
+                size_bytes=stored.size_bytes,
+                sha256=stored.sha256,
+                ended_by=recording.ended_by,
+                job_id=self.cmd.job_id,
+            )
+        )
+        # A callee who hangs up after speaking left a message: the node completes, and the next
+        # node sees the hang-up.
+        return RecordCompleted(stored.recording_id, "complete")
+
+    def _facts(self, node_id: str) -> dict[str, Any]:
+        return self._node_facts.setdefault((node_id, self.run.node_execution_count), {})
 
     # -- events -------------------------------------------------------------------------------
+    async def _enter_current(self) -> None:
+        """Announce the node the next action belongs to (once per node execution: a dtmf
+        re-prompt stays in the same one)."""
+        node = self.run.current_node
+        if node is not None:
+            await self._enter(node.id, node.type, self.run.node_execution_count, datetime.now(UTC))
+
+    async def _enter(self, node_id: str, node_type: str, index: int, at: datetime) -> None:
+        if (node_id, index) in self._entered:
+            return
+        self._entered.add((node_id, index))
+        await self._append(
+            FlowNodeEntered(
+                attempt_id=self.cmd.attempt_id,
+                node_id=node_id,
+                node_type=node_type,
+                node_execution_index=index,
+                at=at,
+                job_id=self.cmd.job_id,
+            )
+        )
+
     async def _emit_path(self) -> None:
+        """FlowNodeExecuted for every node left since the last call, each preceded by its
+        FlowNodeEntered when the engine entered and left it in one step (condition,
+        set_variable, hangup)."""
         path = self.run.execution_path
         while self._emitted < len(path):
             entry = path[self._emitted]
             self._emitted += 1
-            await self.log.append(
+            await self._enter(entry.node_id, entry.node_type, entry.node_execution_index, entry.timestamp)
+            await self._append(
                 FlowNodeExecuted(
                     attempt_id=self.cmd.attempt_id,
                     node_id=entry.node_id,
@@ -298,16 +502,27 @@ class CallRunner:
                 )
             )
 
-    async def _hangup_quietly(self) -> None:
+    async def _hangup_quietly(self) -> CallHungUp | None:
+        """End the call if it is up; the CallHungUp to record (None if there was no call)."""
         call = self.call
         if call is None:
-            return
+            return None
         if call.remote_hangup.is_set():
             self.hangup_by = self.hangup_by or "callee"
         elif not call.ended:
             self.hangup_by = self.hangup_by or "us"
+        by_callee = self.hangup_by == "callee"
         with contextlib.suppress(Exception):
             await call.hangup()
+        return CallHungUp(
+            attempt_id=self.cmd.attempt_id,
+            by=self.hangup_by or "us",
+            cause="bye" if by_callee else self.hangup_cause,
+            sip_method="BYE",
+            sip_status=None if by_callee else call.bye_status,
+            at=_ts(call.ended_at) or datetime.now(UTC),
+            job_id=self.cmd.job_id,
+        )
 
     def _ended_event(self) -> CallEnded:
         inv = self.invite

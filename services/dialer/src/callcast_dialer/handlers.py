@@ -28,6 +28,7 @@ from callcast_contracts.envelope import Envelope, Event
 from callcast_contracts.events import CallAttemptStarted, DialRequested
 from callcast_dialer.adapters.attempt_log import AttemptAlreadyStarted, AttemptLog, AttemptTakenOver
 from callcast_dialer.adapters.prompt_audio import PromptAssembler
+from callcast_dialer.adapters.recording_store import RecordingStore
 from callcast_dialer.call_runner import CallRunner
 from callcast_dialer.entrypoints.dialer_settings import DialerSettings
 from callcast_runtime.logging import get_logger
@@ -60,10 +61,12 @@ class DialHandler:
         prompts: PromptAssembler,
         dialer_id: str,
         settings: DialerSettings | None = None,
+        recordings: RecordingStore | None = None,
     ) -> None:
         self.events = events
         self.ua = ua
         self.prompts = prompts
+        self.recordings = recordings
         self.dialer_id = dialer_id
         self.settings = settings or DialerSettings()
         self.active: set[str] = set()
@@ -108,7 +111,14 @@ class DialHandler:
         self.active.add(cmd.attempt_id)
         in_progress = asyncio.create_task(self._in_progress(keep_alive, self.settings.in_progress_every_s))
         heartbeat = asyncio.create_task(attempt_log.keep_alive(self.dialer_id, self.settings.heartbeat_s))
-        runner = CallRunner(command=cmd, org_id=env.org_id, log_=attempt_log, ua=self.ua, prompts=self.prompts)
+        runner = CallRunner(
+            command=cmd,
+            org_id=env.org_id,
+            log_=attempt_log,
+            ua=self.ua,
+            prompts=self.prompts,
+            recordings=self.recordings,
+        )
         call = asyncio.create_task(runner.execute())
         taken_over = asyncio.create_task(attempt_log.wait_taken_over())
         try:

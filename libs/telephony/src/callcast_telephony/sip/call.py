@@ -81,6 +81,8 @@ class SipCall:
         self.remote_hangup = asyncio.Event()
         self.dtmf: asyncio.Queue[str] = rtp.digits  # RFC 4733 and SIP INFO share one queue
         self.ended = False
+        #: The status that answered our BYE (None: the callee hung up, or no answer came).
+        self.bye_status: int | None = None
         self._control = control
         self._ack = ack
         self._hangup_task: asyncio.Task[None] | None = None
@@ -110,6 +112,7 @@ class SipCall:
             try:
                 transaction = self._control.send_in_dialog(self, "BYE")
                 response = await transaction.final
+                self.bye_status = response.status
                 if response.status >= 300:
                     log.info("BYE for %s answered %s", self.call_id, response.status)
             except TransactionTimeout:
