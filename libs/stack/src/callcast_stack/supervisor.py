@@ -228,6 +228,9 @@ class Supervisor:
             env.update(urls)
             if self.sip_trunk:
                 env["CALLCAST_SIP_TRUNK"] = self.sip_trunk
+            # The dialer drains live calls on SIGTERM; it must finish (and record the calls it
+            # hangs up) before this supervisor's own grace runs out and SIGKILL strands them.
+            env.setdefault("CALLCAST_DIALER_DRAIN_TIMEOUT_S", str(max(1.0, self.stop_grace_s - 5.0)))
             if self.log_format:
                 env["CALLCAST_LOG_FORMAT"] = self.log_format
             env.update(self.extra_env)

@@ -27,13 +27,14 @@ def _trunk(settings: Any) -> TrunkConfig:
         raise ValueError(f"SIP trunk configuration: {exc}") from exc
 
 
-def _wire(runtime: Runtime) -> dict[str, Any]:
+def _wire(runtime: Runtime, dialer: DialerSettings) -> dict[str, Any]:
     settings = runtime.settings
     ua = SipUserAgent(
         local_host=os.environ.get("CALLCAST_SIP_BIND_HOST", "127.0.0.1"),
         local_port=int(os.environ.get("CALLCAST_SIP_BIND_PORT", "0")),
         trunk=_trunk(settings),
         user_agent="Callcast/0.1",
+        rtp_inactivity_timeout=dialer.rtp_timeout_s,
     )
     return {"ua": ua}
 
@@ -88,6 +89,9 @@ def build_spec(settings: DialerSettings | None = None) -> ServiceSpec:
     """The dialer service; ``settings`` default to the ``CALLCAST_DIALER_*`` variables."""
     dialer = settings or DialerSettings.from_env()
 
+    def wire(runtime: Runtime) -> dict[str, Any]:
+        return _wire(runtime, dialer)
+
     async def start(runtime: Runtime) -> None:
         await _start(runtime, dialer)
 
@@ -97,7 +101,7 @@ def build_spec(settings: DialerSettings | None = None) -> ServiceSpec:
     return ServiceSpec(
         name="dialer",
         uses_database=False,
-        wire=_wire,
+        wire=wire,
         on_start=[start],
         on_stop=[_stop],
         on_drain=[drain],

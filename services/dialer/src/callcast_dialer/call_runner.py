@@ -71,6 +71,10 @@ log = get_logger(__name__)
 _MEDIA_DRAIN_S = 0.1
 
 
+class MediaLost(Exception):
+    """The callee's RTP stopped for the session's inactivity timeout while the call was up."""
+
+
 def _ts(t: float | None) -> datetime | None:
     return datetime.fromtimestamp(t, UTC) if t is not None else None
 
@@ -134,8 +138,13 @@ class CallRunner:
                         self.hangup_cause = "flow_hangup"
                     break
                 await self._enter_current()
-                action = await self._perform(action)
+                action = await self._perform_watched(action)
             await self._emit_path()
+        except MediaLost:
+            timeout = self.call.rtp.inactivity_timeout if self.call else None
+            log.warning("no media from the callee; ending the call", attempt_id=self.cmd.attempt_id)
+            self.hangup_cause = "rtp_timeout"
+            self._fail_node(f"rtp_timeout: no media from the callee for {timeout} s")
         except AttemptTakenOver:
             log.warning("attempt taken over by another dialer; hanging up", attempt_id=self.cmd.attempt_id)
             self.hangup_cause = "taken_over"
@@ -170,7 +179,31 @@ class CallRunner:
     async def _append(self, event: Event) -> None:
         await self.log.append(event)
 
+    def _fail_node(self, reason: str) -> None:
+        """End the run as failed (the call itself broke, so no flow output can follow)."""
+        node = self.run.current_node
+        if not self.run.finished:
+            self.run.outcome = "failed"
+            self.run.outcome_reason = f"{node.id}: {reason}" if node else reason
+            self.run.completed_at = datetime.now(UTC)
+
     # -- actions ------------------------------------------------------------------------------
+    async def _perform_watched(self, action: Action) -> Action:
+        """``_perform``, stopped by MediaLost when the callee's RTP dies mid-action."""
+        call = self.call
+        if call is None:
+            return await self._perform(action)
+        work = asyncio.ensure_future(self._perform(action))
+        dead = asyncio.ensure_future(call.rtp.inactive.wait())
+        await asyncio.wait({work, dead}, return_when=asyncio.FIRST_COMPLETED)
+        dead.cancel()
+        if work.done():
+            return work.result()
+        work.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await work
+        raise MediaLost
+
     async def _perform(self, action: Action) -> Action:
         if isinstance(action, Dial):
             return self.run.resume(await self._place_call(action))

@@ -480,3 +480,30 @@ async def test_a_record_node_stores_what_the_callee_said_as_a_wav_every_service_
         pcm = np.frombuffer(wav.readframes(wav.getnframes()), dtype=np.int16)
     assert np.abs(pcm.astype(np.int32)).mean() > 100  # speech, not silence
     assert await RecordingStore(js).open("another-org", saved.recording_id) is None
+
+
+async def test_a_call_whose_media_stops_without_a_bye_ends_as_failed_rtp_timeout(
+    tmp_path: Path,
+    dialer_for: DialerFor,
+    js: JetStreamContext,
+    flow_service: StandInFlowService,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The callee says one word, then its RTP stops for good while we wait for a key.
+    monkeypatch.setenv("CALLCAST_DIALER_RTP_TIMEOUT_S", "2")
+    hello = spoken("human", Segment("silence", ms=200), Segment("speech", text="Oui ?", voice="fr"), workdir=tmp_path)
+    dtmf = {"id": "dtmf-1", "type": "dtmf", "config": {"mode": "single_digit", "timeoutMs": 60000, "maxRetries": 0},
+            "outputs": {"onSuccess": "hangup-1", "onTimeout": "hangup-1"}}  # fmt: skip
+    dial = {**DIAL, "outputs": {"onAnswer": "dtmf-1"}}
+    async with speaking_callee(tmp_path, hello[: 160 * 50]) as callee, dialer_for(callee):  # 1 s of audio
+        events = await run_call(js, [dial, dtmf, HANGUP], {})
+        counts = await callee.wait_for_counts(successful=1)
+
+    end = ended(events)
+    assert (end.outcome, end.outcome_reason) == ("failed", "dtmf-1: rtp_timeout: no media from the callee for 2.0 s")
+    [hung_up] = [e for e in events if isinstance(e, CallHungUp)]
+    assert (hung_up.by, hung_up.cause) == ("us", "rtp_timeout")
+    # Ended about two seconds after the last packet, long before the dtmf node's 60 s.
+    assert end.duration_ms is not None
+    assert end.duration_ms < 10_000
+    assert (counts.successful, counts.failed) == (1, 0)  # our BYE closed the call properly

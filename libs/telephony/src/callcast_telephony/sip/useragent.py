@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 
-from ..rtp.session import RtpSession
+from ..rtp.session import DEFAULT_INACTIVITY_TIMEOUT, RtpSession
 from .call import SipCall
 from .dialog import Dialog
 from .digest import answer_challenge
@@ -74,6 +74,7 @@ class SipUserAgent:
         from_domain: str | None = None,
         timers: SipTimers | None = None,
         rate_limiter: CallRateLimiter | None = None,
+        rtp_inactivity_timeout: float | None = DEFAULT_INACTIVITY_TIMEOUT,
     ) -> None:
         self.local_host = local_host
         # What peers see in Via, Contact and SDP: needed when binding to a wildcard address.
@@ -94,6 +95,8 @@ class SipUserAgent:
         if rate_limiter is None and config.max_cps is not None:
             rate_limiter = CallRateLimiter(config.max_cps)
         self.rate_limiter = rate_limiter
+        #: Seconds without RTP (once media started) before a call's ``rtp.inactive`` is set.
+        self.rtp_inactivity_timeout = rtp_inactivity_timeout
         self._transport: SipTransportBase | None = None
         self._calls: dict[str, SipCall] = {}
         self._inviting: set[asyncio.Future[None]] = set()
@@ -175,7 +178,8 @@ class SipUserAgent:
         self._require_transport()
         call_id = f"{_token(12)}@{self.advertised_host}"
         result = InviteResult(outcome="failed", call_id=call_id, invited_at=time.time())
-        rtp = RtpSession(self.rtp_host, record=record)  # bound once the CPS slot is ours
+        # bound once the CPS slot is ours
+        rtp = RtpSession(self.rtp_host, record=record, inactivity_timeout=self.rtp_inactivity_timeout)
         if credentials is None:
             credentials = self.trunk_config.credentials
         progress = _Progress(result, rtp, on_progress, on_early_media)

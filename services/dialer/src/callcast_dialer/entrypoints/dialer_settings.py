@@ -21,11 +21,14 @@ class DialerSettings:
     lease_s: float = 45.0
     #: On SIGTERM, how long live calls may go on before they are hung up (``dialer_shutdown``).
     drain_timeout_s: float = 600.0
+    #: A live call whose callee sent no RTP for this long (once media started) is ended as
+    #: failed/``rtp_timeout``: the line is dead even if no BYE ever comes.
+    rtp_timeout_s: float = 30.0
 
     def __post_init__(self) -> None:
         if self.max_calls < 1:
             raise ValueError("CALLCAST_DIALER_MAX_CALLS must be at least 1")
-        if min(self.ack_wait_s, self.heartbeat_s, self.lease_s) <= 0 or self.drain_timeout_s < 0:
+        if min(self.ack_wait_s, self.heartbeat_s, self.lease_s, self.rtp_timeout_s) <= 0 or self.drain_timeout_s < 0:
             raise ValueError("dialer durations must be positive")
         # Two missed heartbeats at least: a lease of one period would settle a call whose
         # heartbeat is merely slow.
@@ -52,4 +55,5 @@ class DialerSettings:
             heartbeat_s=number("HEARTBEAT_S", defaults.heartbeat_s),
             lease_s=number("LEASE_S", defaults.lease_s),
             drain_timeout_s=number("DRAIN_TIMEOUT_S", defaults.drain_timeout_s),
+            rtp_timeout_s=number("RTP_TIMEOUT_S", defaults.rtp_timeout_s),
         )
