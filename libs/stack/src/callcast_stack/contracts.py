@@ -51,7 +51,7 @@ CHANNELS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "programs.{orgId}.execution.{executionId}": (
         "scheduler",
         "PROGRAMS",
-        ("ExecutionLaunched", "JobsEnrolled", "ExecutionCompleted"),
+        ("ExecutionLaunched", "JobsEnrolled", "ExecutionCancelled", "ExecutionCompleted"),
     ),
     "programs.{orgId}.job.{jobId}": (
         "scheduler",

@@ -12,6 +12,7 @@ from callcast_dialer.adapters.audio_store import AudioStore
 from callcast_dialer.adapters.prompt_audio import PromptAssembler
 from callcast_dialer.adapters.recording_store import RecordingStore
 from callcast_dialer.adapters.spoken_renderer import DEFAULT_TIMEOUT_S, SpokenRenderer
+from callcast_dialer.entrypoints.cancellations import watch_cancellations
 from callcast_dialer.entrypoints.dialer_settings import DialerSettings
 from callcast_dialer.entrypoints.events import DialCommandConsumer
 from callcast_dialer.handlers import DialHandler
@@ -58,6 +59,7 @@ async def _start(runtime: Runtime, settings: DialerSettings) -> None:
     runtime.components["dial_handler"] = handler
     runtime.components["dial_consumer"] = consumer
     runtime.spawn(consumer.run(), "dial-commands")
+    runtime.spawn(watch_cancellations(runtime.js, handler), "execution-cancellations")
 
 
 async def _drain(runtime: Runtime, settings: DialerSettings) -> None:

@@ -102,6 +102,9 @@ class CallRunner:
         self.hangup_by: str | None = None
         #: Why the call ends (CallHungUp.cause) when we are the ones ending it.
         self.hangup_cause = "flow_finished"
+        #: Why the call is being cancelled (``cancel()``); None while it is not.
+        self.cancelled: str | None = None
+        self._task: asyncio.Task[Any] | None = None
         self._emitted = 0
         #: (node id, nodeExecutionIndex) of every node entry already announced by FlowNodeEntered.
         self._entered: set[tuple[str, int]] = set()
@@ -126,10 +129,21 @@ class CallRunner:
             },
         )
 
+    def cancel(self, reason: str) -> None:
+        """End the call now with the outcome ``cancelled`` (a ringing call is CANCELled, an
+        answered one hung up); ``execute`` returns its CallEnded as usual."""
+        if self.cancelled is None:
+            self.cancelled = reason
+            if self._task is not None:
+                self._task.cancel()
+
     async def execute(self) -> CallEnded | None:
         """Run the flow to its end; None when another dialer took the attempt over (it wrote the
         end, so this one must write nothing more)."""
+        self._task = asyncio.current_task()
         try:
+            if self.cancelled is not None:
+                raise asyncio.CancelledError
             action = self.run.start()
             while True:
                 await self._emit_path()
@@ -151,6 +165,16 @@ class CallRunner:
             await asyncio.shield(self._hangup_quietly())
             return None
         except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if self.cancelled is not None and task is not None and task.uncancel() == 0:
+                # Cancelled on purpose (cancel()), and by nothing else: the call ends cancelled.
+                self.run.outcome, self.run.outcome_reason = "cancelled", self.cancelled
+                self.run.completed_at = self.run.completed_at or datetime.now(UTC)
+                self.hangup_cause = "cancelled"
+                try:
+                    return await self._finish()
+                except AttemptTakenOver:
+                    return None
             # The dialer is stopping: end the call and record it, then let the cancellation go on.
             self.run.outcome = self.run.outcome or "failed"
             self.run.outcome_reason = self.run.outcome_reason or "dialer_shutdown"
@@ -195,13 +219,17 @@ class CallRunner:
             return await self._perform(action)
         work = asyncio.ensure_future(self._perform(action))
         dead = asyncio.ensure_future(call.rtp.inactive.wait())
-        await asyncio.wait({work, dead}, return_when=asyncio.FIRST_COMPLETED)
-        dead.cancel()
-        if work.done():
+        try:
+            await asyncio.wait({work, dead}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            dead.cancel()
+            if not work.done():
+                # Media lost, or we are cancelled: the action stops here, not in the background.
+                work.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await work
+        if not work.cancelled():
             return work.result()
-        work.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await work
         raise MediaLost
 
     async def _perform(self, action: Action) -> Action:

@@ -14,6 +14,10 @@ when ``CallEnded`` is stored. A redelivered command that finds the attempt start
 
 A dialer that comes back after its attempt was settled that way finds it taken over on its next
 append (:class:`AttemptTakenOver`) and hangs up without appending anything.
+
+An execution cancelled (``ExecutionCancelled``) ends its live calls here with the outcome
+``cancelled``; its commands still queued start their attempt and end it ``cancelled`` at once,
+without dialling, so the scheduler closes their jobs.
 """
 
 from __future__ import annotations
@@ -23,9 +27,10 @@ import contextlib
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from callcast_contracts.envelope import Envelope, Event
-from callcast_contracts.events import CallAttemptStarted, DialRequested
+from callcast_contracts.events import CallAttemptStarted, CallEnded, DialRequested
 from callcast_dialer.adapters.attempt_log import AttemptAlreadyStarted, AttemptLog, AttemptTakenOver
 from callcast_dialer.adapters.prompt_audio import PromptAssembler
 from callcast_dialer.adapters.recording_store import RecordingStore
@@ -46,7 +51,8 @@ _MIN_RETRY_S = 1.0
 @dataclass(frozen=True, slots=True)
 class Handled:
     """What became of one delivery: ``dialled`` | ``duplicate`` | ``settled_orphan`` |
-    ``still_live`` | ``taken_over``. ``retry_in_s`` set: nak with that delay, never ack."""
+    ``still_live`` | ``taken_over`` | ``cancelled`` (its execution was, before it was dialled).
+    ``retry_in_s`` set: nak with that delay, never ack."""
 
     result: str
     retry_in_s: float | None = None
@@ -70,6 +76,10 @@ class DialHandler:
         self.dialer_id = dialer_id
         self.settings = settings or DialerSettings()
         self.active: set[str] = set()
+        #: The runner of each live call, by attempt id (what ``cancel_execution`` reaches).
+        self.runners: dict[str, CallRunner] = {}
+        #: Executions cancelled while this dialer ran (reason by execution id).
+        self.cancelled_executions: dict[str, str] = {}
         #: How many deliveries ended each way (``Handled.result``), for readiness and tests.
         self.results: Counter[str] = Counter()
 
@@ -107,6 +117,9 @@ class DialHandler:
             await attempt_log.start(started)
         except AttemptAlreadyStarted:
             return await self._redelivered(attempt_log, cmd)
+        if cmd.execution_id in self.cancelled_executions:
+            await attempt_log.append(self._cancelled_before_dialling(cmd))
+            return Handled("cancelled")
 
         self.active.add(cmd.attempt_id)
         in_progress = asyncio.create_task(self._in_progress(keep_alive, self.settings.in_progress_every_s))
@@ -119,6 +132,7 @@ class DialHandler:
             prompts=self.prompts,
             recordings=self.recordings,
         )
+        self.runners[cmd.attempt_id] = runner
         call = asyncio.create_task(runner.execute())
         taken_over = asyncio.create_task(attempt_log.wait_taken_over())
         try:
@@ -145,12 +159,33 @@ class DialHandler:
                 with contextlib.suppress(BaseException):
                     await call
             self.active.discard(cmd.attempt_id)
+            self.runners.pop(cmd.attempt_id, None)
             for task in (in_progress, heartbeat, taken_over):
                 task.cancel()
             for task in (in_progress, heartbeat, taken_over):
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
         return Handled("dialled")
+
+    def cancel_execution(self, execution_id: str, reason: str | None) -> int:
+        """End this dialer's live calls of the execution as ``cancelled``; how many there were.
+        Its commands pulled from now on end ``cancelled`` without a call."""
+        why = f"execution cancelled: {reason}" if reason else "execution cancelled"
+        self.cancelled_executions[execution_id] = why
+        live = [r for r in self.runners.values() if r.cmd.execution_id == execution_id]
+        for runner in live:
+            runner.cancel(why)
+        return len(live)
+
+    def _cancelled_before_dialling(self, cmd: DialRequested) -> CallEnded:
+        return CallEnded(
+            attempt_id=cmd.attempt_id,
+            job_id=cmd.job_id,
+            attempt_number=cmd.attempt_number,
+            outcome="cancelled",
+            outcome_reason=f"{self.cancelled_executions[cmd.execution_id or '']} (before the call was placed)",
+            terminated_at=datetime.now(UTC),
+        )
 
     async def _redelivered(self, attempt_log: AttemptLog, cmd: DialRequested) -> Handled:
         lease = self.settings.lease_s

@@ -41,6 +41,7 @@ from callcast_contracts.events.flows import (
 from callcast_contracts.events.outcomes import CallOutcomeReported
 from callcast_contracts.events.programs import (
     AttemptDispatched,
+    ExecutionCancelled,
     ExecutionCompleted,
     ExecutionLaunched,
     JobCompleted,
@@ -71,6 +72,7 @@ ALL_EVENTS = (
     AttemptDispatched,
     RetryScheduled,
     JobCompleted,
+    ExecutionCancelled,
     ExecutionCompleted,
     TestCallRequested,
     DialRequested,

@@ -90,6 +90,16 @@ class JobCompleted(Event, frozen=True, kw_only=True):
     attempts: int
 
 
+class ExecutionCancelled(Event, frozen=True, kw_only=True):
+    """The execution was cancelled (``POST /program-executions/:id/cancel``): no new call starts,
+    and every dialer ends the execution's live calls with the outcome ``cancelled`` (a ringing
+    call gets a CANCEL, an answered one a BYE). A dial command of a cancelled execution that is
+    still queued ends ``cancelled`` without dialling."""
+
+    execution_id: str
+    reason: str | None = None
+
+
 class ExecutionCompleted(Event, frozen=True, kw_only=True):
     execution_id: str
     status: str
