@@ -1,7 +1,9 @@
 """``just demo``: one campaign, end to end, against a local SIP callee.
 
 Brings the whole stack up in the background (its output goes to log files, the terminal shows the
-campaign), starts a SIPp callee that answers and echoes RTP, points the dialer's trunk at it,
+campaign), starts a SIPp callee that answers and says "Allô, oui ?" (an espeak-ng voice, so the
+dial node's answering machine detection has a person to hear; without espeak-ng the callee
+echoes RTP and AMD is off), points the dialer's trunk at it,
 creates an organization, uploads a spoken prompt, builds dial → play → hangup, launches a
 one-contact program, shows live progress and prints the call report. Exits non-zero unless the
 call's outcome is ``completed``. The demo's state lives in ``.callcast/demo/`` (fresh each run),
@@ -32,16 +34,16 @@ PROMPT_TEXT = "Hello from Callcast. This is a demonstration call. Goodbye."
 CAMPAIGN_TIMEOUT_S = 180.0
 
 
-def demo_flow_graph(audio_id: str) -> JSON:
-    """Dial, play the prompt once answered, hang up."""
+def demo_flow_graph(audio_id: str, *, amd: bool = False) -> JSON:
+    """Dial, play the prompt once answered (by a person, with ``amd``), hang up."""
     return {
         "startNodeId": "dial-1",
         "nodes": [
             {
                 "id": "dial-1",
                 "type": "dial",
-                "config": {"timeout": 30000, "enableAMD": False},
-                "outputs": {"onAnswer": "play-1"},
+                "config": {"timeout": 30000, "enableAMD": amd},
+                "outputs": {"onAnswer": "play-1", **({"onVoicemail": "hangup-1"} if amd else {})},
             },
             {
                 "id": "play-1",
@@ -60,8 +62,18 @@ def run_demo() -> int:
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
 
-    step("starting a SIPp callee (answers, echoes RTP)")
-    with BackgroundCallee("answer", rtp_echo=True, log_dir=workdir / "sipp") as callee:
+    greeting = _spoken_greeting(workdir)
+    if greeting is None:
+        step("starting a SIPp callee (answers, echoes RTP)")
+        callee_options: dict[str, Any] = {"scenario": "answer", "rtp_echo": True}
+    else:
+        step('starting a SIPp callee (answers, says "Allô, oui ?")')
+        callee_options = {
+            "scenario": "answer_with_greeting",
+            "files": {"greeting.ulaw": greeting},
+            "keys": {"rtp_stream": "greeting.ulaw,1,0"},
+        }
+    with BackgroundCallee(log_dir=workdir / "sipp", **callee_options) as callee:
         trunk = callee.trunk
         stack = LocalStack(
             StackOptions(
@@ -77,7 +89,7 @@ def run_demo() -> int:
         try:
             stack.start()
             step(f"stack ready in {time.monotonic() - began:.1f} s, gateway {stack.gateway_url}")
-            code = _run_campaign(stack, workdir)
+            code = _run_campaign(stack, workdir, amd=greeting is not None)
             print(f"SIPp callee: {callee.counts().created} call(s) received")
             return code
         except KeyboardInterrupt:
@@ -102,7 +114,17 @@ def _ensure_tools() -> None:
         print(f"note: {names} not installed (and not root): the prompt will be a plain tone")
 
 
-def _run_campaign(stack: LocalStack, workdir: Path) -> int:
+def _spoken_greeting(workdir: Path) -> bytes | None:
+    """μ-law of a person answering, or None when espeak-ng/sox are missing."""
+    if missing_tools([ESPEAK_NG, SOX]):
+        return None
+    from callcast_telephony.amd.corpus import example_recipe, render_clip
+
+    audio, _ = render_clip(example_recipe("human"), workdir)
+    return audio
+
+
+def _run_campaign(stack: LocalStack, workdir: Path, *, amd: bool) -> int:
     step("creating an organization")
     key = create_org(
         f"Demo {time.strftime('%Y-%m-%d %H:%M:%S')}",
@@ -118,7 +140,9 @@ def _run_campaign(stack: LocalStack, workdir: Path) -> int:
     with CallcastClient(stack.api_url, key) as api:
         progress = ProgressLine()
         try:
-            execution, report = run_one_call_campaign(api, prompt.path, on_progress=progress.show, announce=step)
+            execution, report = run_one_call_campaign(
+                api, prompt.path, on_progress=progress.show, announce=step, amd=amd
+            )
         finally:
             progress.done()
 
@@ -136,6 +160,7 @@ def run_one_call_campaign(
     timeout_s: float = CAMPAIGN_TIMEOUT_S,
     on_progress: Callable[[JSON], None] | None = None,
     announce: Callable[[str], None] = lambda message: None,
+    amd: bool = False,
 ) -> tuple[JSON, JSON]:
     """Contact → audience → prompt → dial/play/hangup flow → DID → program → launch → wait.
 
@@ -146,7 +171,7 @@ def run_one_call_campaign(
     api.add_contacts(audience_id, [contact_id])
     announce(f"contact {phone} in audience {audience_id}")
     audio_id = resource_id(api.upload_audio(prompt, "Demo prompt"))
-    flow_id = resource_id(api.create_flow("Demo flow", demo_flow_graph(audio_id)))
+    flow_id = resource_id(api.create_flow("Demo flow", demo_flow_graph(audio_id, amd=amd)))
     did_id = resource_id(api.create_did(DID_NUMBER, "MA"))
     announce(f"flow {flow_id} (dial → play → hangup), caller id {DID_NUMBER}")
     program = api.create_program(
@@ -208,13 +233,20 @@ def summarize(report: Mapping[str, Any], execution: Mapping[str, Any]) -> str:
     lines = [
         "",
         f"outcome   {report.get('outcome')}" + (f" ({report['outcomeReason']})" if report.get("outcomeReason") else ""),
-        f"answered  {report.get('answeredBy') or '-'}",
+        f"answered  {report.get('answeredBy') or '-'}" + _amd_summary(call),
         f"duration  {duration}",
         f"path      {path or '-'}",
         f"execution {execution.get('status')} "
         f"({execution.get('contactsCompleted', 0)}/{execution.get('totalContacts', 0)} completed)",
     ]
     return "\n".join(lines)
+
+
+def _amd_summary(call: Mapping[str, Any]) -> str:
+    amd = call.get("amd")
+    if not isinstance(amd, Mapping):
+        return ""
+    return f" (AMD: {amd.get('reason')}, confidence {amd.get('confidence')}, after {amd.get('decisionMs')} ms)"
 
 
 def step(message: str) -> None:
