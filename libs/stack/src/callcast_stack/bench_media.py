@@ -13,8 +13,10 @@ and we measure how late frames leave (every frame of every call, in 0.1 ms bins)
 each stream, echo packets lost, digits lost, and CPU per call. Beside it, in the same run and on
 the same core, the raw rate of a tight ``sendto`` loop: the ceiling of what Python can send.
 
-Limits: at least ``REQUIRED_CALLS`` calls with p99 send lateness <= 5 ms, no echo packet and no
-digit lost, no failed call; ``STRETCH_CALLS`` is reported as a stretch goal beside it.
+Limits: at least ``REQUIRED_CALLS`` calls with p99 send lateness <= 5 ms, no echo packet lost in
+the dialer and no digit lost, no failed call; ``STRETCH_CALLS`` is reported as a stretch goal
+beside it. Echo packets the kernel dropped at SIPp's single echo socket (before they were echoed)
+are counted apart, from that socket's drop counter, and reported beside the total.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ from callcast_telephony.sip import SipCall, SipUserAgent
 
 REQUIRED_CALLS = 500
 STRETCH_CALLS = 1000
-LIMITS = {"p99_send_lateness_ms": 5.0, "echo_lost": 0, "digits_lost": 0, "failed_calls": 0}
+LIMITS = {"p99_send_lateness_ms": 5.0, "echo_lost_in_dialer": 0, "digits_lost": 0, "failed_calls": 0}
 SETUP_CONCURRENCY = 50  # INVITEs in flight while the calls are being set up
 DRAIN_SECONDS = 0.5  # for the last echoes after the prompts end
 _EVENT = struct.Struct("!BBHIIBBH")  # RTP header + one telephone-event block
@@ -86,6 +88,19 @@ def raw_sendto_rate(seconds: float = 1.0) -> float:
         sender.close()
         sink.close()
     return rate(sent, time.perf_counter() - start)
+
+
+def socket_drops(port: int) -> int:
+    """Datagrams dropped on a full receive buffer by the UDP socket(s) bound to ``port``."""
+    drops = 0
+    try:
+        for line in Path("/proc/net/udp").read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port:
+                drops += int(fields[-1])
+    except (OSError, IndexError, ValueError):
+        return 0
+    return drops
 
 
 def udp_receive_buffer_drops() -> int:
@@ -183,6 +198,7 @@ async def run_stage(callee: SippCallee, n: int, seconds: float) -> dict[str, Any
         udp_rate = raw_sendto_rate()
         keypad = _Keypad(calls)
         drops0 = udp_receive_buffer_drops()
+        peer_drops0 = socket_drops(callee.media_port or 0)
         clock.lateness.reset()
         wakeups0, wall0, times0 = clock.wakeups, time.perf_counter(), os.times()
         keys = asyncio.ensure_future(keypad.run(seconds))
@@ -194,6 +210,7 @@ async def run_stage(callee: SippCallee, n: int, seconds: float) -> dict[str, Any
         await asyncio.sleep(DRAIN_SECONDS)
         keypad.close()
         kernel_drops = udp_receive_buffer_drops() - drops0
+        peer_drops = socket_drops(callee.media_port or 0) - peer_drops0
         rx = [c.rtp.stats() for c in calls]
         digits = [len(c.rtp.received_digits) for c in calls]
         hung = asyncio.Semaphore(SETUP_CONCURRENCY)
@@ -230,6 +247,11 @@ async def run_stage(callee: SippCallee, n: int, seconds: float) -> dict[str, Any
         "resyncs": sum(p.resyncs for p in played),
         "incomplete_prompts": sum(1 for p in played if not p.completed),
         "echo_lost": sent - delivered,
+        # SIPp echoes all calls through ONE socket with the kernel's default 208 KiB buffer (its
+        # -rtp_buffsize does not reach the echo socket): when its thread is descheduled for more
+        # than ~10 ms the kernel drops there, before the echo. Ours are the rest.
+        "echo_dropped_at_sipp_socket": peer_drops,
+        "echo_lost_in_dialer": sent - delivered - peer_drops,
         "kernel_udp_receive_buffer_drops": kernel_drops,
         "echo_duplicates": sum(r.duplicate_packets for r in rx),
         "echo_late": sum(r.late_packets for r in rx),
@@ -253,7 +275,7 @@ async def run_stage(callee: SippCallee, n: int, seconds: float) -> dict[str, Any
 def _stage_checks(stage: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         check("p99_send_lateness_ms", stage["send_lateness_ms"]["p99"], LIMITS["p99_send_lateness_ms"]),
-        check("echo_lost", stage["echo_lost"], LIMITS["echo_lost"]),
+        check("echo_lost_in_dialer", stage["echo_lost_in_dialer"], LIMITS["echo_lost_in_dialer"]),
         check("digits_lost", stage["digits_lost"], LIMITS["digits_lost"]),
         check("failed_calls", stage["failed_calls"], LIMITS["failed_calls"]),
     ]
@@ -270,12 +292,7 @@ async def run_media_bench(
     load_before = load_average()
     stages: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="callcast-bench-media-") as tmp, pinned_to(dialer_core):
-        # SIPp echoes every call through one socket: a 4 MiB buffer rides out its thread being
-        # descheduled for a few milliseconds on a busy machine.
-        callee = SippCallee(
-            "answer", log_dir=log_dir or Path(tmp), rtp_echo=True, extra_args=("-rtp_buffsize", str(4 << 20))
-        )
-        async with callee:
+        async with SippCallee("answer", log_dir=log_dir or Path(tmp), rtp_echo=True) as callee:
             if peer_core is not None and callee.pid is not None:
                 pin_threads(callee.pid, {peer_core}, nice=BENCH_NICE)
             for n in calls:
