@@ -12,12 +12,18 @@ from callcast_dialer.adapters.audio_store import AudioStore
 from callcast_dialer.adapters.prompt_audio import PromptAssembler
 from callcast_dialer.adapters.recording_store import RecordingStore
 from callcast_dialer.adapters.spoken_renderer import DEFAULT_TIMEOUT_S, SpokenRenderer
-from callcast_dialer.entrypoints.cancellations import watch_cancellations
+from callcast_dialer.entrypoints.cancellations import CancellationWatcher
 from callcast_dialer.entrypoints.dialer_settings import DialerSettings
 from callcast_dialer.entrypoints.events import DialCommandConsumer
 from callcast_dialer.handlers import DialHandler
+from callcast_runtime.logging import get_logger
 from callcast_runtime.service import Runtime, ServiceSpec
 from callcast_telephony.sip import SipUserAgent, TrunkConfig
+
+log = get_logger(__name__)
+
+#: How long a starting dialer waits for the cancellation watcher before it pulls commands.
+_CANCELLATIONS_CATCH_UP_S = 10.0
 
 
 def _trunk(settings: Any) -> TrunkConfig:
@@ -58,8 +64,14 @@ async def _start(runtime: Runtime, settings: DialerSettings) -> None:
     consumer = DialCommandConsumer(runtime.js, handler, settings)
     runtime.components["dial_handler"] = handler
     runtime.components["dial_consumer"] = consumer
+    watcher = CancellationWatcher(runtime.js, handler)
+    runtime.spawn(watcher.run(), "execution-cancellations")
+    # Commands are pulled once recent cancellations are known, so none of them is dialled.
+    try:
+        await asyncio.wait_for(watcher.caught_up.wait(), timeout=_CANCELLATIONS_CATCH_UP_S)
+    except TimeoutError:
+        log.warning("cancellations not caught up; pulling dial commands anyway")
     runtime.spawn(consumer.run(), "dial-commands")
-    runtime.spawn(watch_cancellations(runtime.js, handler), "execution-cancellations")
 
 
 async def _drain(runtime: Runtime, settings: DialerSettings) -> None:

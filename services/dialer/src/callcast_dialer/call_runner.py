@@ -75,6 +75,21 @@ class MediaLost(Exception):
     """The callee's RTP stopped for the session's inactivity timeout while the call was up."""
 
 
+async def _first_done(*futures: asyncio.Future[Any]) -> set[asyncio.Future[Any]]:
+    """Wait for the first of ``futures``; the others are cancelled (and awaited, so their clean-up
+    such as an RTP listener's removal has run) however this returns, cancellation included."""
+    try:
+        done, _ = await asyncio.wait(futures, return_when=asyncio.FIRST_COMPLETED)
+        return done
+    finally:
+        rest = [f for f in futures if not f.done()]
+        for future in rest:
+            future.cancel()
+        for future in rest:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await future
+
+
 def _ts(t: float | None) -> datetime | None:
     return datetime.fromtimestamp(t, UTC) if t is not None else None
 
@@ -105,6 +120,8 @@ class CallRunner:
         #: Why the call is being cancelled (``cancel()``); None while it is not.
         self.cancelled: str | None = None
         self._task: asyncio.Task[Any] | None = None
+        #: The call's end is being recorded: nothing may interrupt it any more.
+        self._finishing = False
         self._emitted = 0
         #: (node id, nodeExecutionIndex) of every node entry already announced by FlowNodeEntered.
         self._entered: set[tuple[str, int]] = set()
@@ -131,8 +148,9 @@ class CallRunner:
 
     def cancel(self, reason: str) -> None:
         """End the call now with the outcome ``cancelled`` (a ringing call is CANCELled, an
-        answered one hung up); ``execute`` returns its CallEnded as usual."""
-        if self.cancelled is None:
+        answered one hung up); ``execute`` returns its CallEnded as usual. Too late once the
+        call is already ending: its end is being recorded."""
+        if self.cancelled is None and not self._finishing:
             self.cancelled = reason
             if self._task is not None:
                 self._task.cancel()
@@ -166,31 +184,42 @@ class CallRunner:
             return None
         except asyncio.CancelledError:
             task = asyncio.current_task()
-            if self.cancelled is not None and task is not None and task.uncancel() == 0:
+            if self.cancelled is not None and task is not None and task.cancelling() == 1:
                 # Cancelled on purpose (cancel()), and by nothing else: the call ends cancelled.
+                task.uncancel()
                 self.run.outcome, self.run.outcome_reason = "cancelled", self.cancelled
                 self.run.completed_at = self.run.completed_at or datetime.now(UTC)
                 self.hangup_cause = "cancelled"
-                try:
-                    return await self._finish()
-                except AttemptTakenOver:
-                    return None
-            # The dialer is stopping: end the call and record it, then let the cancellation go on.
-            self.run.outcome = self.run.outcome or "failed"
-            self.run.outcome_reason = self.run.outcome_reason or "dialer_shutdown"
-            self.hangup_cause = "dialer_shutdown"
-            with contextlib.suppress(AttemptTakenOver):
-                await asyncio.shield(self._finish())
-            raise
+            else:
+                # The dialer is stopping: end the call and record it, then let the cancellation go on.
+                self.run.outcome = self.run.outcome or "failed"
+                self.run.outcome_reason = self.run.outcome_reason or "dialer_shutdown"
+                self.hangup_cause = "dialer_shutdown"
+                with contextlib.suppress(AttemptTakenOver):
+                    await self._finish_surely()
+                raise
         except Exception as err:
             log.exception("call failed", attempt_id=self.cmd.attempt_id)
             self.hangup_cause = "error"
             if not self.run.finished:
                 self.run.outcome, self.run.outcome_reason = "failed", f"dialer error: {type(err).__name__}: {err}"
         try:
-            return await self._finish()
+            return await self._finish_surely()
         except AttemptTakenOver:
             return None
+
+    async def _finish_surely(self) -> CallEnded:
+        """``_finish``, carried through a cancellation that arrives meanwhile (a drain deadline,
+        a shutdown): the call's end is recorded first, then the cancellation goes on."""
+        self._finishing = True
+        finishing = asyncio.ensure_future(self._finish())
+        try:
+            return await asyncio.shield(finishing)
+        except asyncio.CancelledError:
+            if not finishing.done():
+                with contextlib.suppress(Exception):
+                    await finishing
+            raise
 
     async def _finish(self) -> CallEnded:
         hung_up = await self._hangup_quietly()
@@ -271,21 +300,27 @@ class CallRunner:
 
         ring_timeout = action.timeout_ms / 1000
         self.run.system["sys.callStatus"] = "dialing"
-        result = await self.ua.invite(
-            to_number=self.cmd.to,
-            from_number=self.cmd.caller_id,
-            ring_timeout=ring_timeout,
-            on_progress=on_progress,
-            on_early_media=on_early_media,
-        )
-        self.invite = result
-        for append in pending:
-            await append
+        try:
+            result = await self.ua.invite(
+                to_number=self.cmd.to,
+                from_number=self.cmd.caller_id,
+                ring_timeout=ring_timeout,
+                on_progress=on_progress,
+                on_early_media=on_early_media,
+            )
+            self.invite = result
+            if result.call is not None:
+                # Held before anything else can fail or be cancelled, so the call is hung up.
+                self.call = result.call
+                self.keypad = Keypad(result.call)
+        finally:
+            # Progress appends land before whatever follows (CallAnswered, or CallEnded).
+            for append in pending:
+                with contextlib.suppress(Exception):
+                    await append
         if result.outcome != "answered" or result.call is None:
             self.run.system["sys.callStatus"] = result.outcome
             return DialResult(result.outcome, reason=result.reason)
-        self.call = result.call
-        self.keypad = Keypad(result.call)
         self.run.system["sys.callStatus"] = "answered"
         detect = action.enable_amd and not action.implicit
         await self._append(
@@ -309,13 +344,8 @@ class CallRunner:
             log.warning("amd tuning refused; using the defaults", attempt_id=self.cmd.attempt_id, error=str(err))
             config = AmdConfig()
         detection = asyncio.ensure_future(detect_answering_machine(call.rtp, config))
-        bye = asyncio.ensure_future(call.remote_hangup.wait())
-        await asyncio.wait({detection, bye}, return_when=asyncio.FIRST_COMPLETED)
-        bye.cancel()
-        if not detection.done():
-            detection.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await detection
+        done = await _first_done(detection, asyncio.ensure_future(call.remote_hangup.wait()))
+        if detection not in done:
             return "unknown"  # the callee hung up first; the next node sees it
         result = detection.result()
         await self._append(
@@ -363,17 +393,17 @@ class CallRunner:
         started = time.monotonic()
         # The stored audio is μ-law; the session converts it once to the negotiated codec.
         play = asyncio.ensure_future(call.play(prompt.ulaw, "PCMU"))
-        stoppers: set[asyncio.Future[Any]] = {asyncio.ensure_future(call.remote_hangup.wait())}
+        stoppers: list[asyncio.Future[Any]] = [asyncio.ensure_future(call.remote_hangup.wait())]
         if barge_in:
-            stoppers.add(asyncio.ensure_future(keypad.wait_for_press()))
-        done, _ = await asyncio.wait({play, *stoppers}, return_when=asyncio.FIRST_COMPLETED)
-        if play not in done:
-            call.rtp.stop_playback()
+            stoppers.append(asyncio.ensure_future(keypad.wait_for_press()))
+        try:
+            await _first_done(asyncio.shield(play), *stoppers)
+        finally:
+            if not play.done():
+                call.rtp.stop_playback()  # within a frame; cancelled or not, the prompt stops
         stats = await play
         # A BYE stops playback inside the SIP layer, so the prompt may end "done" but cut short.
         interrupted = not stats.completed
-        for stopper in stoppers:
-            stopper.cancel()
         await asyncio.sleep(_MEDIA_DRAIN_S)
         rx = call.rtp.stats()
         await self._append(
@@ -419,11 +449,8 @@ class CallRunner:
         hung_up = False
         while len(digits) < max_digits:
             press = asyncio.ensure_future(keypad.next(timeout))
-            bye = asyncio.ensure_future(call.remote_hangup.wait())
-            done, _ = await asyncio.wait({press, bye}, return_when=asyncio.FIRST_COMPLETED)
-            bye.cancel()
+            done = await _first_done(press, asyncio.ensure_future(call.remote_hangup.wait()))
             if press not in done:
-                press.cancel()
                 hung_up = True
                 break
             key = press.result()

@@ -51,7 +51,8 @@ _MIN_RETRY_S = 1.0
 @dataclass(frozen=True, slots=True)
 class Handled:
     """What became of one delivery: ``dialled`` | ``duplicate`` | ``settled_orphan`` |
-    ``still_live`` | ``taken_over`` | ``cancelled`` (its execution was, before it was dialled).
+    ``still_live`` | ``taken_over`` | ``lease_lost`` | ``cancelled`` (its execution was, before it
+    was dialled).
     ``retry_in_s`` set: nak with that delay, never ack."""
 
     result: str
@@ -135,6 +136,8 @@ class DialHandler:
         self.runners[cmd.attempt_id] = runner
         call = asyncio.create_task(runner.execute())
         taken_over = asyncio.create_task(attempt_log.wait_taken_over())
+        # Hang up before other dialers may count the attempt lost: one heartbeat of margin.
+        lease = asyncio.create_task(attempt_log.hold_lease(self.settings.lease_s - self.settings.heartbeat_s))
         try:
             await asyncio.wait({call, taken_over}, return_when=asyncio.FIRST_COMPLETED)
             if not call.done():
@@ -147,6 +150,10 @@ class DialHandler:
                 if not attempt_log.taken_over:
                     raise
                 ended = None
+            if attempt_log.lease_lost:
+                # Unended on purpose: not acked, so a redelivery settles it once the lease is out.
+                log.warning("call given up: NATS unreachable for the lease", attempt_id=cmd.attempt_id)
+                return Handled("lease_lost", retry_in_s=self.settings.heartbeat_s)
             if ended is None or attempt_log.taken_over:
                 log.warning("attempt taken over by another dialer; call hung up", attempt_id=cmd.attempt_id)
                 return Handled("taken_over")
@@ -160,9 +167,9 @@ class DialHandler:
                     await call
             self.active.discard(cmd.attempt_id)
             self.runners.pop(cmd.attempt_id, None)
-            for task in (in_progress, heartbeat, taken_over):
+            for task in (in_progress, heartbeat, taken_over, lease):
                 task.cancel()
-            for task in (in_progress, heartbeat, taken_over):
+            for task in (in_progress, heartbeat, taken_over, lease):
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
         return Handled("dialled")

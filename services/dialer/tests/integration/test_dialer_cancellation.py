@@ -158,6 +158,7 @@ async def test_a_queued_command_of_a_cancelled_execution_ends_cancelled_without_
             if execution in running.handler.cancelled_executions:
                 break
             await asyncio.sleep(0.05)
+        assert execution in running.handler.cancelled_executions
         attempt = await queue_call(events, execution, play_flow(audio))
         found = await wait_ended(events, attempt, timeout=10.0)
         counts = callee.counts()
@@ -167,3 +168,26 @@ async def test_a_queued_command_of_a_cancelled_execution_ends_cancelled_without_
     assert end.outcome == "cancelled"
     assert end.outcome_reason == "execution cancelled: by test (before the call was placed)"
     assert counts.created == 0  # never dialled
+
+
+async def test_a_dialer_starting_after_a_cancellation_never_dials_the_commands_left_queued(
+    nats_url: str, tmp_path: Path, js: JetStreamContext
+) -> None:
+    # The execution was cancelled while its command waited and no dialer ran: the dialer that
+    # starts catches up with recent cancellations before it pulls a command.
+    events = EventStore(js)
+    execution = ids.new_id()
+    attempt = await queue_call(events, execution, play_flow(await put_prompt(js, seconds=1.0)))
+    await cancel(events, execution)
+    async with sipp_callee(tmp_path) as callee, dialer(
+        nats_url=nats_url, callee=callee, settings=SETTINGS, instance_id="dialer-cancel-lookback"
+    ):
+        found = await wait_ended(events, attempt, timeout=15.0)
+        counts = callee.counts()
+
+    [end] = ended_of(found)
+    assert (end.outcome, end.outcome_reason) == (
+        "cancelled",
+        "execution cancelled: by test (before the call was placed)",
+    )
+    assert counts.created == 0

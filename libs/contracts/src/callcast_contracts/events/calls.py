@@ -128,7 +128,7 @@ class CallHungUp(Event, frozen=True, kw_only=True):
     attempt_id: str
     by: str  # us | callee
     #: What ended it: ``bye`` (the callee's BYE), ``flow_hangup``, ``flow_finished``,
-    #: ``rtp_timeout``, ``dialer_shutdown``, ``taken_over``, ``error``.
+    #: ``rtp_timeout``, ``cancelled``, ``dialer_shutdown``, ``error``.
     cause: str
     #: The SIP exchange that ended the dialog, e.g. ``BYE`` (+ the answer to ours, ``200``).
     sip_method: str = "BYE"

@@ -79,6 +79,9 @@ class AttemptLog:
         #: ``time.monotonic()`` of our last durable append (heartbeats are due from it).
         self.last_append_at = time.monotonic()
         self._taken_over = asyncio.Event()
+        #: We gave the call up ourselves (``hold_lease``): the attempt is unended, and the lease
+        #: lets another dialer end it ``dialer_lost``.
+        self.lease_lost = False
         #: Envelope ids we tried to append: a duplicate or conflict caused by one of them is our
         #: own earlier try that landed although its acknowledgement was lost.
         self._mine: set[str] = set()
@@ -107,6 +110,9 @@ class AttemptLog:
     async def append(self, event: Event) -> None:
         """Append the attempt's next event; raises :class:`AttemptTakenOver` when another dialer
         ended the attempt (then and ever after, without writing)."""
+        if self.taken_over:
+            # Not even waiting for the lock: an append stuck retrying while NATS is away holds it.
+            raise AttemptTakenOver(self.attempt_id)
         # One append at a time: the ordinal is the msg-id, so two concurrent appends (a ringing
         # event racing a failed invite's CallEnded) would share one and the server would drop one.
         async with self._lock:
@@ -141,6 +147,20 @@ class AttemptLog:
                 log.warning("heartbeat not appended; retrying", attempt_id=self.attempt_id, exc_info=True)
                 await asyncio.sleep(min(every_s, 1.0))
 
+    async def hold_lease(self, lose_after_s: float) -> None:
+        """Return when no append was durable for ``lose_after_s`` (NATS unreachable): other
+        dialers will soon count the attempt lost and end it, so this one must stop its call
+        first — two live calls for one attempt are never allowed. From then on nothing is
+        appended (:attr:`lease_lost`, :class:`AttemptTakenOver`)."""
+        while not self.ended and not self.taken_over:
+            remaining = self.last_append_at + lose_after_s - time.monotonic()
+            if remaining <= 0:
+                log.warning("no durable append for the lease; giving the call up", attempt_id=self.attempt_id)
+                self.lease_lost = True
+                self._taken_over.set()
+                return
+            await asyncio.sleep(remaining)
+
     async def _append(self, event: Event) -> None:
         env = self._envelope(event)
         self._mine.add(env.id)
@@ -166,6 +186,8 @@ class AttemptLog:
                 raise
             except Exception:
                 # NATS briefly away: the call goes on; the same msg-id makes the retry safe.
+                if self.taken_over:
+                    raise AttemptTakenOver(self.attempt_id) from None  # given up meanwhile
                 if attempt == _TRANSPORT_TRIES - 1:
                     raise
                 log.warning("append failed; retrying", subject=self.subject, event_type=env.type)

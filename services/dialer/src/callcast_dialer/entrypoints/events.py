@@ -45,7 +45,9 @@ def consumer_config(settings: DialerSettings) -> ConsumerConfig:
         ack_policy=AckPolicy.EXPLICIT,
         ack_wait=settings.ack_wait_s,
         max_deliver=-1,
-        max_ack_pending=settings.max_calls * 4,
+        # The consumer is shared by the whole fleet: a per-dialer figure here would cap every
+        # dialer together. Each dialer limits itself (it fetches only into a free call slot).
+        max_ack_pending=-1,
         deliver_policy=DeliverPolicy.ALL,
         filter_subject=f"{Context.DIAL}.>",
     )
