@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -44,6 +44,8 @@ log = get_logger(__name__)
 
 KeepAlive = Callable[[], Awaitable[None]]
 
+#: Cancelled executions remembered (far more than are cancelled within the watcher's look-back).
+_CANCELLED_EXECUTIONS_KEPT = 100_000
 #: A redelivery of a live attempt comes back no sooner than this (seconds).
 _MIN_RETRY_S = 1.0
 
@@ -79,8 +81,8 @@ class DialHandler:
         self.active: set[str] = set()
         #: The runner of each live call, by attempt id (what ``cancel_execution`` reaches).
         self.runners: dict[str, CallRunner] = {}
-        #: Executions cancelled while this dialer ran (reason by execution id).
-        self.cancelled_executions: dict[str, str] = {}
+        #: Executions cancelled recently (reason by execution id), the oldest forgotten first.
+        self.cancelled_executions: OrderedDict[str, str] = OrderedDict()
         #: How many deliveries ended each way (``Handled.result``), for readiness and tests.
         self.results: Counter[str] = Counter()
 
@@ -179,6 +181,8 @@ class DialHandler:
         Its commands pulled from now on end ``cancelled`` without a call."""
         why = f"execution cancelled: {reason}" if reason else "execution cancelled"
         self.cancelled_executions[execution_id] = why
+        while len(self.cancelled_executions) > _CANCELLED_EXECUTIONS_KEPT:
+            self.cancelled_executions.popitem(last=False)
         live = [r for r in self.runners.values() if r.cmd.execution_id == execution_id]
         for runner in live:
             runner.cancel(why)
@@ -213,7 +217,14 @@ class DialHandler:
                 retry_in_s=round(retry, 2),
             )
             return Handled("still_live", retry_in_s=retry)
-        if await attempt_log.settle_lost(cmd.job_id, cmd.attempt_number):
+        cancelled = self.cancelled_executions.get(cmd.execution_id or "")
+        settled = await (
+            # Its execution was cancelled meanwhile: cancelled, which no retry follows.
+            attempt_log.settle_lost(cmd.job_id, cmd.attempt_number, outcome="cancelled", reason=cancelled)
+            if cancelled
+            else attempt_log.settle_lost(cmd.job_id, cmd.attempt_number)
+        )
+        if settled:
             log.warning(
                 "attempt's dialer lost (lease expired); ended as failed",
                 attempt_id=cmd.attempt_id,

@@ -239,7 +239,14 @@ class AttemptLog:
             kind = decode(last.data or b"").type
         return AttemptState(ended=kind == CALL_ENDED, last_event_age_s=max(age, 0.0))
 
-    async def settle_lost(self, job_id: str, attempt_number: int) -> bool:
+    async def settle_lost(
+        self,
+        job_id: str,
+        attempt_number: int,
+        *,
+        outcome: str = "failed",
+        reason: str = "dialer_lost: the dialer handling this attempt stopped before it ended",
+    ) -> bool:
         """End a started, unended attempt whose dialer is gone (its lease ran out) as failed.
 
         One append at the subject's current position: if anything was appended meanwhile (the
@@ -251,8 +258,8 @@ class AttemptLog:
             attempt_id=self.attempt_id,
             job_id=job_id,
             attempt_number=attempt_number,
-            outcome="failed",
-            outcome_reason="dialer_lost: the dialer handling this attempt stopped before it ended",
+            outcome=outcome,
+            outcome_reason=reason,
             terminated_at=datetime.now(UTC),
         )
         try:

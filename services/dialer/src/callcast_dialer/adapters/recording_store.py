@@ -27,13 +27,11 @@ from nats.js.api import ObjectInfo, ObjectMeta, ObjectStoreConfig, StorageType
 from nats.js.errors import BadRequestError, BucketNotFoundError, NotFoundError, ObjectNotFoundError
 from nats.js.object_store import ObjectStore
 
+from callcast_contracts.recordings import ORG_HEADER, RECORDINGS_BUCKET, WAV_CONTENT_TYPE, recording_object_name
 from callcast_telephony.media import Recording
 
-RECORDINGS_BUCKET = "callcast-recordings"
-WAV_CONTENT_TYPE = "audio/wav"
 #: Fixed forever: recording ids derive from it, and stored objects are named by those ids.
 RECORDING_ID_NAMESPACE = uuid.UUID("5d0c8a52-6f1e-4c37-9a43-2b7e1f0c9d61")
-ORG_HEADER = "Callcast-Org-Id"
 
 
 @dataclass(frozen=True)
@@ -53,10 +51,6 @@ def recording_id_for(*, org_id: str, attempt_id: str, node_id: str, node_executi
     """The id of the recording made by the n-th execution of a node in one call attempt."""
     key = json.dumps([org_id, attempt_id, node_id, node_execution_index])  # unambiguous for any node id
     return str(uuid.uuid5(RECORDING_ID_NAMESPACE, key))
-
-
-def recording_object_name(org_id: str, recording_id: str) -> str:
-    return f"{org_id}/{recording_id}.wav"
 
 
 def _nats_digest(data: bytes) -> str:

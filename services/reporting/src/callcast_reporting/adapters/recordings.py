@@ -1,8 +1,6 @@
 """Reading callee recordings from the object store the dialer writes (``callcast-recordings``).
 
-The contract (docs/recording.md): object ``<orgId>/<recordingId>.wav``, RIFF WAV, with a
-``Callcast-Org-Id`` header. The organization is checked twice — in the name and in the header —
-so another organization's recording id reads as missing. Nothing here writes: before the first
+The contract is ``callcast_contracts.recordings``. Nothing here writes: before the first
 recording the bucket does not exist, and every id is missing.
 """
 
@@ -11,8 +9,7 @@ from __future__ import annotations
 from nats.js import JetStreamContext
 from nats.js.errors import BucketNotFoundError, NotFoundError, ObjectNotFoundError
 
-RECORDINGS_BUCKET = "callcast-recordings"
-ORG_HEADER = "Callcast-Org-Id"
+from callcast_contracts.recordings import ORG_HEADER, RECORDINGS_BUCKET, recording_object_name
 
 
 async def read_recording(js: JetStreamContext, org_id: str, recording_id: str) -> bytes | None:
@@ -21,7 +18,7 @@ async def read_recording(js: JetStreamContext, org_id: str, recording_id: str) -
         bucket = await js.object_store(RECORDINGS_BUCKET)
     except BucketNotFoundError:
         return None
-    name = f"{org_id}/{recording_id}.wav"
+    name = recording_object_name(org_id, recording_id)
     try:
         info = await bucket.get_info(name)
         if info.deleted or (info.headers or {}).get(ORG_HEADER) != [org_id]:
