@@ -253,8 +253,14 @@ def test_the_timeline_lists_events_in_the_order_they_happened(feature_call: Feat
     and each play node precedes the playback of its prompt."""
     kinds = [e["type"] for e in feature_call.report["events"]]
     assert kinds == [
-        "initiated", "dial", "ringing", "answer", "set_variable", "play", "playback", "dtmf", "condition",
-        "play", "playback", "hangup", "ended",
+        "initiated", "dial", "ringing", "answer", "set_variable", "play", "playback", "dtmf", "digit",
+        "condition", "play", "playback", "hangup", "hangup", "ended",
     ]  # fmt: skip
+    # The first "hangup" is the hangup node's entry, the second the call's CallHungUp.
+    node_hangup, call_hangup = [e for e in feature_call.report["events"] if e["type"] == "hangup"]
+    assert "nodeContext" in node_hangup["data"]
+    assert (call_hangup["data"]["by"], call_hangup["data"]["cause"]) == ("us", "flow_hangup")
+    [digit] = [e for e in feature_call.report["events"] if e["type"] == "digit"]
+    assert (digit["data"]["digit"], digit["data"]["via"]) == ("1", "rfc4733")
     played_ms = sum(e["data"]["durationMs"] for e in _playbacks(feature_call.report))
     assert feature_call.report["call"]["durationMs"] >= played_ms
