@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import importlib
 import json
 import os
@@ -32,6 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from callcast_runtime.gc_tuning import tune_gc_for_media
 from callcast_stack.bench_report import load_average
 
 SUITES = ("media", "setup", "amd", "store")
@@ -80,6 +82,7 @@ def _loop_name() -> str:
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
+    gc_tuning = None if args.no_gc_tuning else tune_gc_for_media()
     out: dict[str, Any] = {
         "started_at": datetime.now(UTC).isoformat(),
         "machine": {
@@ -88,6 +91,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "cpus": os.cpu_count(),
             "event_loop": _loop_name(),
             "load_average": load_average(),
+            # as the dialer does at start-up (callcast_runtime.gc_tuning)
+            "gc_tuning": None if gc_tuning is None else dataclasses.asdict(gc_tuning),
             "note": "shared, noisy machine: read figures beside the load averages",
         },
         "suites": {},
@@ -125,6 +130,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--clips", type=int, default=400, help="amd: corpus clips")
     parser.add_argument("--events", type=int, default=2000, help="store: events per figure")
     parser.add_argument("--no-uvloop", action="store_true", help="use the default asyncio loop")
+    parser.add_argument(
+        "--no-gc-tuning", action="store_true", help="keep CPython's default collector settings (for comparison)"
+    )
     args = parser.parse_args(argv)
     for name in args.suites:
         if name not in SUITES:

@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from callcast_runtime.gc_tuning import GcPauses
 from callcast_stack.bench_report import (
     BENCH_NICE,
     check,
@@ -202,7 +203,8 @@ async def run_stage(callee: SippCallee, n: int, seconds: float) -> dict[str, Any
         clock.lateness.reset()
         wakeups0, wall0, times0 = clock.wakeups, time.perf_counter(), os.times()
         keys = asyncio.ensure_future(keypad.run(seconds))
-        played = await asyncio.gather(*(c.play(prompt) for c in calls))
+        with GcPauses() as gc_pauses:
+            played = await asyncio.gather(*(c.play(prompt) for c in calls))
         wall, times1 = time.perf_counter() - wall0, os.times()
         user, system = times1.user - times0.user, times1.system - times0.system
         wakeups = clock.wakeups - wakeups0
@@ -264,6 +266,7 @@ async def run_stage(callee: SippCallee, n: int, seconds: float) -> dict[str, Any
         "cpu_system_share": round(system / wall, 3) if wall > 0 else 0.0,
         "cpu_per_call_percent_of_core": round(share / len(calls) * 100, 4) if calls else 0.0,
         "clock_wakeups_per_second": rate(wakeups, wall),
+        "gc_pauses_while_playing": gc_pauses.summary(),
         "raw_udp_sendto_per_second": udp_rate,
         "setup_ms": {
             "p50": round(statistics.median(setup_ms), 1) if setup_ms else 0.0,
