@@ -21,6 +21,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from callcast_runtime.gc_tuning import GcPauses
 from callcast_stack.bench_report import (
     BENCH_NICE,
     check,
@@ -78,16 +79,17 @@ async def run_setup_bench(
                 cpu0 = time.process_time()
                 lag_max = 0.0
                 i = 0
-                while i < total:
-                    now = time.monotonic()
-                    while i < total and t0 + i / rate <= now:
-                        lag_max = max(lag_max, now - (t0 + i / rate))
-                        tasks.append(asyncio.ensure_future(one(i)))
-                        i += 1
-                    if i < total:
-                        await asyncio.sleep(max(0.0, t0 + i / rate - time.monotonic()))
-                started_for = time.monotonic() - t0
-                await asyncio.gather(*tasks)
+                with GcPauses() as gc_pauses:
+                    while i < total:
+                        now = time.monotonic()
+                        while i < total and t0 + i / rate <= now:
+                            lag_max = max(lag_max, now - (t0 + i / rate))
+                            tasks.append(asyncio.ensure_future(one(i)))
+                            i += 1
+                        if i < total:
+                            await asyncio.sleep(max(0.0, t0 + i / rate - time.monotonic()))
+                    started_for = time.monotonic() - t0
+                    await asyncio.gather(*tasks)
                 elapsed = time.monotonic() - t0
                 cpu = time.process_time() - cpu0
             await asyncio.sleep(0.6)  # SIPp's statistics are written every 200 ms
@@ -127,6 +129,8 @@ async def run_setup_bench(
         "start_lag_max_ms": round(lag_max * 1000, 1),
         "elapsed_seconds": round(elapsed, 2),
         "cpu_share_of_one_core": round(cpu / elapsed, 3) if elapsed > 0 else 0.0,
+        # every collection stops the process, and with it every call's media
+        "gc_pauses": gc_pauses.summary(),
         "sipp_counts": {"successful": sipp.successful, "failed": sipp.failed},
         "limits": {"calls_per_second": required_rate, "failed_calls": 0},
         "checks": checks,
