@@ -150,6 +150,24 @@ async def test_a_2xx_is_passed_up_and_later_2xx_go_to_the_core() -> None:
     transaction.terminate()
 
 
+async def test_a_finished_invite_transaction_lets_go_of_the_callers_callbacks() -> None:
+    # They hold the caller's call state: kept through Timer M it would outlive the call by 32 s.
+    sender = FakeSender()
+    invite = _request()
+    provisionals: list[SipResponse] = []
+    transaction = InviteClientTransaction(sender, invite, TRUNK, SipTimers(t1=0.05), on_provisional=provisionals.append)
+    transaction.on_extra_2xx = lambda _: None
+    transaction.start()
+    transaction.on_response(_response(invite, 180, "Ringing"))
+    transaction.on_response(_response(invite, 200, "OK"))
+    transaction.on_response(_response(invite, 183, "Session Progress"))  # after the final: ignored
+    assert [r.status for r in provisionals] == [180]
+    assert transaction.on_provisional is None
+    assert transaction.on_extra_2xx is not None  # Timer M: a forked 2xx must still reach the core
+    transaction.terminate()
+    assert transaction.on_extra_2xx is None
+
+
 async def test_cancel_matches_the_invite() -> None:
     invite = _request()
     transaction = InviteClientTransaction(FakeSender(), invite, TRUNK, SipTimers())
