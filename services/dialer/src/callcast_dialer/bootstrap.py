@@ -16,6 +16,7 @@ from callcast_dialer.entrypoints.cancellations import CancellationWatcher
 from callcast_dialer.entrypoints.dialer_settings import DialerSettings
 from callcast_dialer.entrypoints.events import DialCommandConsumer
 from callcast_dialer.handlers import DialHandler
+from callcast_runtime.gc_tuning import tune_gc_for_media
 from callcast_runtime.logging import get_logger
 from callcast_runtime.service import Runtime, ServiceSpec
 from callcast_telephony.sip import SipUserAgent, TrunkConfig
@@ -72,6 +73,9 @@ async def _start(runtime: Runtime, settings: DialerSettings) -> None:
     except TimeoutError:
         log.warning("cancellations not caught up; pulling dial commands anyway")
     runtime.spawn(consumer.run(), "dial-commands")
+    # Everything start-up made stays alive for good: frozen out of the collector, so that the
+    # rare full collections under call load do not stall every call's media.
+    tune_gc_for_media()
 
 
 async def _drain(runtime: Runtime, settings: DialerSettings) -> None:
