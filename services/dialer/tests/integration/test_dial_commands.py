@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
-import nats
 import pytest
+from dialer_test_kit import play_flow
 from litestar.testing import AsyncTestClient
 from nats.js import JetStreamContext
 
 from callcast_contracts import ids
 from callcast_contracts.envelope import envelope
 from callcast_contracts.events import CallAttemptStarted, CallEnded, DialRequested, PromptPlayed
-from callcast_contracts.events.flows import FlowSnapshot
-from callcast_contracts.streams import ALL_STREAMS, CALLS, DIAL_COMMANDS
+from callcast_contracts.streams import CALLS, DIAL_COMMANDS
 from callcast_contracts.subjects import Aggregate, Context, subject
 from callcast_dialer.adapters.audio_store import AUDIO_BUCKET
 from callcast_dialer.bootstrap import build_spec
-from callcast_runtime.messaging import EventStore, ensure_streams
+from callcast_runtime.messaging import EventStore
 from callcast_runtime.service import create_app
 from callcast_runtime.settings import load_settings
 from callcast_stack.sipp import SippCallee
@@ -28,48 +25,6 @@ pytestmark = pytest.mark.integration
 
 ORG = "0b5f6a52-3a70-4a38-9a53-0c6cc3a5e001"
 PROMPT_FRAMES = 50  # one second of audio
-
-
-def _flow(audio_id: str) -> FlowSnapshot:
-    return FlowSnapshot(
-        flow_id=ids.new_id(),
-        version=1,
-        name="dial-play-hangup",
-        graph_hash="sha256:test",
-        start_node_id="dial-1",
-        nodes=[
-            {
-                "id": "dial-1",
-                "type": "dial",
-                "config": {"timeout": 5000, "enableAMD": False},
-                "outputs": {"onAnswer": "play-1"},
-            },
-            {
-                "id": "play-1",
-                "type": "play",
-                "config": {"items": [{"type": "audioFile", "audioId": audio_id}]},
-                "outputs": {"onComplete": "hangup-1"},
-            },
-            {"id": "hangup-1", "type": "hangup", "config": {}, "outputs": {}},
-        ],
-    )
-
-
-@pytest.fixture
-async def callee(tmp_path: Path) -> AsyncIterator[SippCallee]:
-    sipp = SippCallee("answer", log_dir=tmp_path, rtp_echo=True)
-    await sipp.start()
-    yield sipp
-    await sipp.stop()
-
-
-@pytest.fixture
-async def js(nats_url: str):  # type: ignore[no-untyped-def]
-    nc = await nats.connect(nats_url)
-    jsc = nc.jetstream()
-    await ensure_streams(jsc, ALL_STREAMS)
-    yield jsc
-    await nc.close()
 
 
 async def _command(js, audio_id: str) -> tuple[str, DialRequested]:  # type: ignore[no-untyped-def]
@@ -83,7 +38,7 @@ async def _command(js, audio_id: str) -> tuple[str, DialRequested]:  # type: ign
         contact_id=ids.new_id(),
         to="+212600000001",
         caller_id="+212500000000",
-        flow=_flow(audio_id),
+        flow=play_flow(audio_id),
         contact={"firstName": "Test"},
     )
     return attempt, cmd

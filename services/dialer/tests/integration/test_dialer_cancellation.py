@@ -5,14 +5,11 @@ calls go on, and its commands still queued end ``cancelled`` without a call."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import nats
 import pytest
 from dialer_test_kit import (
     ORG,
-    clean_dial_queue,
     dialer,
     ended_of,
     history,
@@ -36,26 +33,14 @@ from callcast_contracts.events import (
     ExecutionCancelled,
 )
 from callcast_contracts.events.flows import FlowSnapshot
-from callcast_contracts.streams import ALL_STREAMS
 from callcast_contracts.subjects import Aggregate, Context, subject
 from callcast_dialer.entrypoints.dialer_settings import DialerSettings
-from callcast_runtime.messaging import EventStore, ensure_streams
+from callcast_runtime.messaging import EventStore
 from callcast_stack.sipp import SippCallee
 
 pytestmark = pytest.mark.integration
 
 SETTINGS = DialerSettings(max_calls=4, ack_wait_s=5.0, heartbeat_s=1.0, lease_s=5.0)
-
-
-@pytest.fixture
-async def js(nats_url: str) -> AsyncIterator[JetStreamContext]:
-    nc = await nats.connect(nats_url)
-    jsc = nc.jetstream()
-    await ensure_streams(jsc, ALL_STREAMS)
-    await clean_dial_queue(jsc)
-    yield jsc
-    await clean_dial_queue(jsc)
-    await nc.close()
 
 
 async def queue_call(events: EventStore, execution_id: str, flow: FlowSnapshot) -> str:

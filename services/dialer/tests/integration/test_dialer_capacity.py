@@ -8,10 +8,8 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import nats
 import pytest
 from dialer_test_kit import (
-    clean_dial_queue,
     dialer,
     ended_of,
     put_prompt,
@@ -24,10 +22,10 @@ from dialer_test_kit import (
 from nats.js import JetStreamContext
 
 from callcast_contracts.events import CallAttemptStarted
-from callcast_contracts.streams import ALL_STREAMS, DIAL_COMMANDS
+from callcast_contracts.streams import DIAL_COMMANDS
 from callcast_dialer.entrypoints.dialer_settings import DialerSettings
 from callcast_dialer.entrypoints.events import DURABLE
-from callcast_runtime.messaging import EventStore, ensure_streams
+from callcast_runtime.messaging import EventStore
 from callcast_stack.sipp import SippCallee
 
 pytestmark = pytest.mark.integration
@@ -39,17 +37,6 @@ async def callee(tmp_path: Path) -> AsyncIterator[SippCallee]:
     await sipp.start()
     yield sipp
     await sipp.stop()
-
-
-@pytest.fixture
-async def js(nats_url: str) -> AsyncIterator[JetStreamContext]:
-    nc = await nats.connect(nats_url)
-    jsc = nc.jetstream()
-    await ensure_streams(jsc, ALL_STREAMS)
-    await clean_dial_queue(jsc)
-    yield jsc
-    await clean_dial_queue(jsc)
-    await nc.close()
 
 
 async def test_a_dialer_runs_at_most_max_calls_and_leaves_the_rest_in_the_work_queue(

@@ -8,20 +8,15 @@ the lease B ends the attempt (``dialer_lost``) and A, back, must hang up without
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
-import nats
 import pytest
 from dialer_test_kit import (
-    clean_dial_queue,
     dialer,
     ended_of,
     history,
     nats_cut_proxy,
     put_prompt,
     queue_dial_command,
-    sipp_callee,
     wait_answered,
     wait_ended,
     wait_queue_empty,
@@ -29,10 +24,9 @@ from dialer_test_kit import (
 from nats.js import JetStreamContext
 
 from callcast_contracts.events import CallAttemptStarted, CallEnded, CallStillLive
-from callcast_contracts.streams import ALL_STREAMS
 from callcast_dialer.entrypoints.dialer_settings import DialerSettings
 from callcast_dialer.handlers import DialHandler
-from callcast_runtime.messaging import EventStore, ensure_streams
+from callcast_runtime.messaging import EventStore
 from callcast_stack.sipp import SippCallee
 
 pytestmark = pytest.mark.integration
@@ -40,25 +34,6 @@ pytestmark = pytest.mark.integration
 # Fast clocks: a command comes back 2 s after its dialer went quiet; an attempt is lost after 8 s
 # without an event; a live call shows an event at least every 0.5 s.
 FAST = DialerSettings(max_calls=2, ack_wait_s=2.0, heartbeat_s=0.5, lease_s=8.0, drain_timeout_s=5.0)
-
-
-@pytest.fixture
-async def callee(tmp_path: Path) -> AsyncIterator[SippCallee]:
-    sipp = sipp_callee(tmp_path)
-    await sipp.start()
-    yield sipp
-    await sipp.stop()
-
-
-@pytest.fixture
-async def js(nats_url: str) -> AsyncIterator[JetStreamContext]:
-    nc = await nats.connect(nats_url)
-    jsc = nc.jetstream()
-    await ensure_streams(jsc, ALL_STREAMS)
-    await clean_dial_queue(jsc)
-    yield jsc
-    await clean_dial_queue(jsc)
-    await nc.close()
 
 
 async def _wait_result(handler: DialHandler, result: str, timeout: float) -> None:

@@ -10,53 +10,31 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-import nats
 import pytest
 from dialer_test_kit import (
-    clean_dial_queue,
     dialer,
     ended_of,
     history,
     put_prompt,
     queue_dial_command,
-    sipp_callee,
     wait_answered,
     wait_ended,
 )
 from nats.js import JetStreamContext
 
-from callcast_contracts.streams import ALL_STREAMS, DIAL_COMMANDS
+from callcast_contracts.streams import DIAL_COMMANDS
 from callcast_dialer.entrypoints.dialer_settings import DialerSettings
-from callcast_runtime.messaging import EventStore, ensure_streams
+from callcast_runtime.messaging import EventStore
 from callcast_stack.ports import free_port
 from callcast_stack.processes import spawn
 from callcast_stack.sipp import SippCallee
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def callee(tmp_path: Path) -> AsyncIterator[SippCallee]:
-    sipp = sipp_callee(tmp_path)
-    await sipp.start()
-    yield sipp
-    await sipp.stop()
-
-
-@pytest.fixture
-async def js(nats_url: str) -> AsyncIterator[JetStreamContext]:
-    nc = await nats.connect(nats_url)
-    jsc = nc.jetstream()
-    await ensure_streams(jsc, ALL_STREAMS)
-    await clean_dial_queue(jsc)
-    yield jsc
-    await clean_dial_queue(jsc)
-    await nc.close()
 
 
 class DialerProcess:
