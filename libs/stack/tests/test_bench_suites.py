@@ -37,19 +37,23 @@ def test_media_suite_runs_real_calls_with_echo_digits_and_listeners(tmp_path: Pa
     assert_checks(media)
     assert code == 1  # 5 calls cannot meet the 500-call limit: the suite says so
     assert not media["passed"]
-    (stage,) = media["stages"]
-    assert stage["calls"] == stage["calls_answered"] == 5
-    assert stage["failed_calls"] == 0
-    assert stage["frames_sent"] == 5 * 50
-    assert stage["echo_lost"] == 0
-    assert stage["listener_calls"] == stage["frames_sent"]  # the listener saw every echo
-    assert stage["digits_pressed"] > 0
-    assert stage["digits_lost"] == 0
-    assert stage["send_lateness_ms"]["frames"] == 250
-    assert stage["raw_udp_sendto_per_second"] > 0
-    assert set(stage["gc_pauses_while_playing"]) <= {"gen0", "gen1", "gen2"}
+    # Each call count runs against both far ends: the even echo peer, then SIPp's own echo.
+    assert [s["far_end"] for s in media["stages"]] == ["even", "sipp"]
+    for stage in media["stages"]:
+        assert stage["calls"] == stage["calls_answered"] == 5
+        assert stage["failed_calls"] == 0
+        assert stage["frames_sent"] == 5 * 50
+        assert stage["echo_lost"] == 0
+        assert stage["listener_calls"] == stage["frames_sent"]  # the listener saw every echo
+        assert stage["digits_pressed"] > 0
+        assert stage["digits_lost"] == 0
+        assert stage["send_lateness_ms"]["frames"] == 250
+        assert stage["raw_udp_sendto_per_second"] > 0
+        assert set(stage["gc_pauses_while_playing"]) <= {"gen0", "gen1", "gen2"}
+    assert media["stages"][0]["echo_dropped_at_sipp_socket"] == 0  # SIPp's media socket unused
+    assert set(media["with_sipp_echo"]["p99_send_lateness_ms"]) == {"5"}  # JSON object keys
     assert result["machine"]["gc_tuning"]["thresholds"] == list(DEFAULT_THRESHOLDS)
-    assert media["sipp_counts"] == {"successful": 5, "failed": 0}
+    assert media["sipp_counts"] == {"successful": 10, "failed": 0}
     assert result["machine"]["load_average"]
 
 
