@@ -23,6 +23,8 @@ from callcast_telephony.sip import SipUserAgent, TrunkConfig
 
 log = get_logger(__name__)
 
+#: How long stopping waits for the calls it ends (BYE answered or Timer F, then CallEnded).
+_CALLS_END_TIMEOUT_S = 40.0
 #: How long a starting dialer waits for the cancellation watcher before it pulls commands.
 _CANCELLATIONS_CATCH_UP_S = 10.0
 
@@ -91,6 +93,12 @@ async def _stop(runtime: Runtime) -> None:
     # runtime's later cancel would otherwise orphan those last appends.
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(asyncio.gather(*runtime.tasks, return_exceptions=True), timeout=15.0)
+    consumer: DialCommandConsumer | None = runtime.components.get("dial_consumer")
+    if consumer is not None:
+        # Calls the tasks above no longer reach (a second signal during a drain): ended here, while
+        # NATS and SIP are still up. A BYE nobody answers takes Timer F (32 s) at most.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(consumer.stop(), timeout=_CALLS_END_TIMEOUT_S)
     ua: SipUserAgent = runtime.components["ua"]
     await ua.close()
 

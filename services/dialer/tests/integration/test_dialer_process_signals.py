@@ -159,6 +159,29 @@ async def test_calls_still_live_at_the_drain_deadline_are_hung_up_as_dialer_shut
     assert counts.successful == 1, counts
 
 
+async def test_a_second_sigterm_during_the_drain_still_ends_the_live_call_with_its_outcome(
+    tmp_path: Path, nats_url: str, callee: SippCallee, js: JetStreamContext
+) -> None:
+    events = EventStore(js)
+    settings = DialerSettings(max_calls=4, ack_wait_s=5.0, heartbeat_s=1.0, lease_s=10.0, drain_timeout_s=60.0)
+    audio = await put_prompt(js, seconds=30.0)
+    with dialer_process(tmp_path, nats_url=nats_url, callee=callee, settings=settings, name="dialer-twice") as proc:
+        await proc.wait_ready()
+        attempt = await queue_dial_command(events, audio)
+        await wait_answered(events, attempt)
+        proc.proc.send_signal(signal.SIGTERM)  # drain: the call may go on for 60 s ...
+        await asyncio.sleep(1.0)
+        proc.proc.send_signal(signal.SIGTERM)  # ... but the operator insists: stop now
+        await proc.wait_exit(timeout=30.0)
+
+    found = await history(events, attempt)
+    (ended,) = ended_of(found)
+    assert found[-1].envelope.data == ended
+    assert (ended.outcome, ended.outcome_reason) == ("failed", "dialer_shutdown")
+    counts = await callee.wait_for_counts(successful=1)  # our BYE ended SIPp's call
+    assert counts.successful == 1, counts
+
+
 async def test_a_dialer_killed_mid_call_has_its_attempt_settled_by_another_after_the_lease(
     tmp_path: Path, nats_url: str, callee: SippCallee, js: JetStreamContext
 ) -> None:

@@ -116,6 +116,12 @@ class DialCommandConsumer:
             log.warning("drain deadline passed; hanging up the calls still live", live_calls=self.live_calls)
         await self._end_calls()
 
+    async def stop(self) -> None:
+        """End every call still live now (each hangs up and records CallEnded): for a stop that
+        comes while a drain still waits, or after it, when the pull loop has long returned."""
+        self._stop_pulling.set()
+        await self._end_calls()
+
     async def _end_calls(self) -> None:
         # Cancelling a call hangs it up and records CallEnded (failed/dialer_shutdown); its command
         # stays unacknowledged and a redelivery finds the attempt ended.
