@@ -70,3 +70,20 @@ def test_acquire_sleeps_until_the_slot_and_n_calls_span_n_minus_1_intervals() ->
 def test_nonsense_limits_are_rejected(cps: float, burst: int, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         CallRateLimiter(cps, burst=burst)
+
+
+async def test_a_call_called_off_while_it_waits_gives_its_slot_to_the_next() -> None:
+    clock = FakeClock()
+    never = asyncio.Event()
+
+    async def sleep_until_cancelled(seconds: float) -> None:
+        await never.wait()
+
+    limiter = CallRateLimiter(4, clock=clock, sleep=sleep_until_cancelled)
+    assert await limiter.acquire() == 0.0  # the first call goes at once
+    waiting = asyncio.ensure_future(limiter.acquire())  # the second waits 0.25 s ...
+    await asyncio.sleep(0)
+    waiting.cancel()  # ... and is called off
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert limiter.reserve() == pytest.approx(0.25)  # the next call takes that slot, not 0.5 s

@@ -42,8 +42,15 @@ class CallRateLimiter:
         return slot - now
 
     async def acquire(self) -> float:
-        """Wait for this call's turn; return the time waited."""
+        """Wait for this call's turn; return the time waited. A wait that is cancelled (the call
+        was called off) gives its slot back when no later call has taken one since."""
         delay = self.reserve()
         if delay > 0:
-            await self._sleep(delay)
+            granted = self._tat
+            try:
+                await self._sleep(delay)
+            except asyncio.CancelledError:
+                if self._tat == granted and granted is not None:
+                    self._tat = granted - self.interval
+                raise
         return delay

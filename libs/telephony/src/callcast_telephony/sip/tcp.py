@@ -116,6 +116,8 @@ class TcpSipTransport(SipTransportBase):
         self.connect_timeout = connect_timeout
         self._server: asyncio.Server | None = None
         self._connections: dict[Address, _Connection] = {}
+        #: Inbound connections not used for sending (their peer already had one): still ours to close.
+        self._spare: set[_Connection] = set()
         self._connecting: set[asyncio.Task[None]] = set()
         self.connects = 0  # outbound connections opened (reconnects included)
 
@@ -129,9 +131,10 @@ class TcpSipTransport(SipTransportBase):
         super().close()
         for task in list(self._connecting):
             task.cancel()
-        for connection in list(self._connections.values()):
+        for connection in [*self._connections.values(), *self._spare]:
             connection.abort()
         self._connections.clear()
+        self._spare.clear()
         if self._server is not None:
             self._server.close()
             self._server = None
@@ -189,8 +192,11 @@ class TcpSipTransport(SipTransportBase):
             current = self._connections.get(connection.peer)
             if current is None or current.closed:
                 self._connections[connection.peer] = connection
+                return
+        self._spare.add(connection)
 
     def _lost(self, connection: _Connection) -> None:
+        self._spare.discard(connection)
         if connection.peer is not None and self._connections.get(connection.peer) is connection:
             del self._connections[connection.peer]
             log.info("sip tcp connection to %s:%s closed", *connection.peer)
