@@ -15,7 +15,7 @@ from callcast_contracts import ids
 from callcast_contracts.envelope import Envelope
 from callcast_contracts.events import CallAttemptStarted, CallEnded, CallRinging, CallStillLive
 from callcast_contracts.streams import ALL_STREAMS, CALLS
-from callcast_dialer.adapters.attempt_log import AttemptLog, AttemptTakenOver
+from callcast_dialer.adapters.attempt_log import AttemptAlreadyStarted, AttemptLog, AttemptTakenOver
 from callcast_runtime.messaging import Appended, EventStore, ensure_streams
 
 pytestmark = pytest.mark.integration
@@ -103,6 +103,22 @@ async def test_a_write_whose_ack_was_lost_is_recognised_as_ours_and_not_stored_t
     assert [type(e.envelope.data) for e in found] == [CallAttemptStarted, CallRinging, CallStillLive]
     assert not owner.taken_over
     assert owner.ordinal == 3
+
+
+async def test_a_first_event_whose_ack_was_lost_is_adopted_and_the_gate_stays_shut_to_others(
+    js: JetStreamContext,
+) -> None:
+    events = AckLostOnce(js)
+    attempt = ids.new_id()
+    owner = _log(events, attempt)
+    events.lose_next_ack = True
+    await owner.start(_started(attempt, "dialer-a"))  # stored, ack lost, retried: ours
+    await owner.append(CallRinging(attempt_id=attempt, sip_status=180))
+    found = await owner.history()
+    assert [type(e.envelope.data) for e in found] == [CallAttemptStarted, CallRinging]
+    assert owner.ordinal == 2
+    with pytest.raises(AttemptAlreadyStarted):  # another delivery of the command never dials
+        await _log(EventStore(js), attempt).start(_started(attempt, "dialer-b"))
 
 
 async def test_settling_fails_when_the_owner_appended_after_the_look(js: JetStreamContext) -> None:

@@ -95,17 +95,24 @@ class AttemptLog:
         await self._taken_over.wait()
 
     async def start(self, first: Event) -> None:
+        """The gate: append the attempt's first event at subject sequence 0, or raise
+        :class:`AttemptAlreadyStarted`. A transport error is retried with the same msg-id; if an
+        earlier try of ours landed although its acknowledgement was lost, the retry comes back
+        as a duplicate or a conflict, and the stored first event, ours, is adopted."""
         env = self._envelope(first)
         self._mine.add(env.id)
         try:
-            appended = await self.events.append(
-                self.subject, env, msg_id=f"attempt-{self.attempt_id}-0", expected_last_seq=0
-            )
-        except AppendConflict as err:
-            raise AttemptAlreadyStarted(self.attempt_id) from err
-        if appended.duplicate:
+            appended = await self._publish(env, f"attempt-{self.attempt_id}-0")
+        except AppendConflict:
+            appended = None
+        if appended is not None and not appended.duplicate:
+            self._stored(appended.seq, first)
+            return
+        history = await self.history()
+        if not history or history[0].envelope.id != env.id:
             raise AttemptAlreadyStarted(self.attempt_id)
-        self._stored(appended.seq, first)
+        log.info("the attempt's first event was ours (its ack was lost); dialling", attempt_id=self.attempt_id)
+        self._stored(history[0].seq, first)
 
     async def append(self, event: Event) -> None:
         """Append the attempt's next event; raises :class:`AttemptTakenOver` when another dialer
