@@ -325,8 +325,9 @@ async def run_media_bench(
                     stage["passed"] = verdict(stage["checks"])
                     stage["load_average"] = load_average()
                     stages.append(stage)
-            await asyncio.sleep(0.5)
-            sipp = callee.counts()
+            # SIPp writes its statistics every 200 ms: wait for every answered call to show.
+            answered = sum(s["calls_answered"] for s in stages)
+            sipp = await callee.wait_for_counts(successful=answered, timeout=10.0)
     even = [s for s in stages if s["far_end"] == "even"]
     held = [s["calls"] for s in even if s["passed"]]
     checks = [check("concurrent_calls_within_limits", max(held, default=0), required_calls, ">=")]
