@@ -75,6 +75,10 @@ async def _start(runtime: Runtime, settings: DialerSettings) -> None:
     except TimeoutError:
         log.warning("cancellations not caught up; pulling dial commands anyway")
     runtime.spawn(consumer.run(), "dial-commands")
+    # Started means pulling: the shared consumer exists once start-up returns (unless NATS is
+    # away, when the loop keeps trying on its own).
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(consumer.declared.wait(), timeout=_CANCELLATIONS_CATCH_UP_S)
     # Everything start-up made stays alive for good: frozen out of the collector, so that the
     # rare full collections under call load do not stall every call's media.
     tune_gc_for_media()

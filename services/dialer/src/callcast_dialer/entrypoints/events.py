@@ -62,6 +62,8 @@ class DialCommandConsumer:
         self._calls: set[asyncio.Task[None]] = set()
         self._stop_pulling = asyncio.Event()
         self._pulling_stopped = asyncio.Event()
+        #: Set once the shared durable consumer exists (created or updated by this dialer).
+        self.declared = asyncio.Event()
 
     @property
     def draining(self) -> bool:
@@ -91,6 +93,7 @@ class DialCommandConsumer:
         while True:
             try:
                 await self._declare_consumer()
+                self.declared.set()
                 return await self.js.pull_subscribe_bind(DURABLE, stream=DIAL_COMMANDS.name)
             except Exception:
                 # NATS not reachable yet: a dialer that gave up here would never dial.
