@@ -224,13 +224,10 @@ class CallRunner:
     async def _finish(self) -> CallEnded:
         hung_up = await self._hangup_quietly()
         if hung_up is not None:
-            await self._append(hung_up)
+            await self.log.append(hung_up)
         ended = self._ended_event()
-        await self._append(ended)
+        await self.log.append(ended)
         return ended
-
-    async def _append(self, event: Event) -> None:
-        await self.log.append(event)
 
     def _fail_node(self, reason: str) -> None:
         """End the run as failed (the call itself broke, so no flow output can follow)."""
@@ -286,7 +283,7 @@ class CallRunner:
         rang: list[int] = []
 
         def later(event: Event) -> None:
-            pending.append(asyncio.ensure_future(self._append(event)))
+            pending.append(asyncio.ensure_future(self.log.append(event)))
 
         def on_progress(status: int, reason: str) -> None:
             if not rang:
@@ -323,7 +320,7 @@ class CallRunner:
             return DialResult(result.outcome, reason=result.reason)
         self.run.system["sys.callStatus"] = "answered"
         detect = action.enable_amd and not action.implicit
-        await self._append(
+        await self.log.append(
             CallAnswered(
                 attempt_id=self.cmd.attempt_id,
                 # With AMD on, who answered is not known yet: AmdCompleted says it.
@@ -348,7 +345,7 @@ class CallRunner:
         if detection not in done:
             return "unknown"  # the callee hung up first; the next node sees it
         result = detection.result()
-        await self._append(
+        await self.log.append(
             AmdCompleted(
                 attempt_id=self.cmd.attempt_id,
                 node_id=action.node_id,
@@ -380,7 +377,7 @@ class CallRunner:
             prompt = await self.prompts.assemble(self.org_id, items)
         except PROMPT_FAILURES as err:
             return ActionFailed(f"cannot play the prompt: {err}")
-        await self._append(
+        await self.log.append(
             PromptStarted(
                 attempt_id=self.cmd.attempt_id,
                 node_id=node_id,
@@ -406,7 +403,7 @@ class CallRunner:
         interrupted = not stats.completed
         await asyncio.sleep(_MEDIA_DRAIN_S)
         rx = call.rtp.stats()
-        await self._append(
+        await self.log.append(
             PromptPlayed(
                 attempt_id=self.cmd.attempt_id,
                 node_id=node_id,
@@ -458,7 +455,7 @@ class CallRunner:
                 break
             fact = self._key_fact(key, listening_since)
             facts["keysReceived"].append(fact)
-            await self._append(
+            await self.log.append(
                 DigitReceived(
                     attempt_id=self.cmd.attempt_id,
                     digit=key.digit,
@@ -523,7 +520,7 @@ class CallRunner:
             log.exception("saving a recording failed", attempt_id=self.cmd.attempt_id)
             return ActionFailed(f"cannot store the recording: {type(err).__name__}: {err}")
         facts["recordingId"] = stored.recording_id
-        await self._append(
+        await self.log.append(
             RecordingSaved(
                 attempt_id=self.cmd.attempt_id,
                 node_id=action.node_id,
@@ -557,7 +554,7 @@ class CallRunner:
         if (node_id, index) in self._entered:
             return
         self._entered.add((node_id, index))
-        await self._append(
+        await self.log.append(
             FlowNodeEntered(
                 attempt_id=self.cmd.attempt_id,
                 node_id=node_id,
@@ -577,7 +574,7 @@ class CallRunner:
             entry = path[self._emitted]
             self._emitted += 1
             await self._enter(entry.node_id, entry.node_type, entry.node_execution_index, entry.timestamp)
-            await self._append(
+            await self.log.append(
                 FlowNodeExecuted(
                     attempt_id=self.cmd.attempt_id,
                     node_id=entry.node_id,
@@ -631,7 +628,7 @@ class CallRunner:
             answered_at=answered_at,
             terminated_at=_ts(ended_ts) or datetime.now(UTC),
             duration_ms=duration,
-            final_variables={k: v for k, v in self.run.variables.items()},
+            final_variables=dict(self.run.variables),
             node_execution_count=self.run.node_execution_count,
             flow_started_at=self.run.started_at,
             flow_completed_at=self.run.completed_at,

@@ -78,7 +78,6 @@ class DialHandler:
         self.recordings = recordings
         self.dialer_id = dialer_id
         self.settings = settings or DialerSettings()
-        self.active: set[str] = set()
         #: The runner of each live call, by attempt id (what ``cancel_execution`` reaches).
         self.runners: dict[str, CallRunner] = {}
         #: Executions cancelled recently (reason by execution id), the oldest forgotten first.
@@ -124,7 +123,6 @@ class DialHandler:
             await attempt_log.append(self._cancelled_before_dialling(cmd))
             return Handled("cancelled")
 
-        self.active.add(cmd.attempt_id)
         in_progress = asyncio.create_task(self._in_progress(keep_alive, self.settings.in_progress_every_s))
         heartbeat = asyncio.create_task(attempt_log.keep_alive(self.dialer_id, self.settings.heartbeat_s))
         runner = CallRunner(
@@ -167,7 +165,6 @@ class DialHandler:
                 call.cancel()
                 with contextlib.suppress(BaseException):
                     await call
-            self.active.discard(cmd.attempt_id)
             self.runners.pop(cmd.attempt_id, None)
             for task in (in_progress, heartbeat, taken_over, lease):
                 task.cancel()
@@ -200,7 +197,7 @@ class DialHandler:
 
     async def _redelivered(self, attempt_log: AttemptLog, cmd: DialRequested) -> Handled:
         lease = self.settings.lease_s
-        if cmd.attempt_id in self.active:
+        if cmd.attempt_id in self.runners:
             # Our own live call's command, handed back after a disconnection: the delivery we
             # hold acknowledges it when the call ends.
             return Handled("still_live", retry_in_s=lease)
