@@ -1,4 +1,4 @@
-"""HTTP: DIDs (digest §7), programs (§8) and program executions (§11.1).
+"""HTTP: DIDs (digest §7) and programs (§8); executions are in ``executions_http``.
 
 Every parameter is declared explicitly (litestar 2.25 style): bodies as ``JSONBody``, the
 organization and the service objects as ``NamedDependency``, path and query values as
@@ -25,7 +25,6 @@ from callcast_scheduler.domain.schemas import (
     CreateDidRequest,
     CreateProgramRequest,
     DidResponse,
-    ExecutionResponse,
     LaunchResponse,
     MessageResponse,
     ProgramResponse,
@@ -460,42 +459,3 @@ class ProgramController(Controller):
         """201 ``{"executionId"}``: the execution is created (a `draft` program becomes `active`)."""
         execution_id = await scheduler.launch(org_id, parse_uuid(program_id))
         return LaunchResponse(execution_id=execution_id)
-
-
-class ExecutionController(Controller):
-    path = "/api/program-executions"
-    tags = ["Program executions"]
-
-    @get(
-        "/{execution_id:str}",
-        operation_id="getProgramExecution",
-        summary="Get an execution and its counters",
-        status_code=200,
-        responses=error_responses(400, 401, 404, e404="ExecutionNotFoundError: no such execution in the organization"),
-    )
-    async def get(
-        self, execution_id: FromPath[str], org_id: NamedDependency[str], scheduler: NamedDependency[Scheduler]
-    ) -> ExecutionResponse:
-        """The four counters always add up to ``totalContacts``."""
-        ex, c = await scheduler.counters(org_id, parse_uuid(execution_id))
-        return ExecutionResponse(
-            id=str(ex["id"]),
-            program_id=str(ex["program_id"]),
-            organization_id=str(ex["org_id"]),
-            audience_id=str(ex["audience_id"]) if ex["audience_id"] else None,
-            flow_id=str(ex["flow_id"]),
-            flow_version=int(ex["flow_version"]),
-            status=ex["status"],
-            total_contacts=c.total,
-            contacts_completed=c.completed,
-            contacts_failed=c.failed,
-            contacts_pending=c.pending,
-            contacts_in_progress=c.in_progress,
-            scheduled_start_at=ex["scheduled_start_at"],
-            scheduled_stop_at=ex["scheduled_stop_at"],
-            actual_start_at=ex["actual_start_at"],
-            actual_end_at=ex["actual_end_at"],
-            auto_pause_rules=None,
-            created_at=ex["created_at"],
-            updated_at=ex["updated_at"],
-        )

@@ -1,0 +1,64 @@
+"""What every part of the scheduler shares: the runtime, the dispatcher's wake-up, subjects and names."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from callcast_contracts.events.flows import FlowSnapshot
+from callcast_contracts.streams import CONTACTS, FLOWS
+from callcast_contracts.subjects import Aggregate, Context, subject
+from callcast_runtime.logging import get_logger
+from callcast_runtime.service import Runtime
+
+log = get_logger(__name__)
+
+ENROLL_CHUNK = 500
+DISPATCH_RETRY_AFTER = timedelta(seconds=2)
+DISPATCH_RETRY_AFTER_MAX = timedelta(minutes=1)
+CONTACTS_DURABLE = "scheduler-contacts"
+FLOWS_DURABLE = "scheduler-flows"
+PROGRAMS_DURABLE = "scheduler-programs"
+CALLS_DURABLE = "scheduler-calls"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def execution_subject(org_id: str, execution_id: str) -> str:
+    return subject(Context.PROGRAMS, org_id, Aggregate.EXECUTION, execution_id)
+
+
+def job_subject(org_id: str, job_id: str) -> str:
+    return subject(Context.PROGRAMS, org_id, Aggregate.JOB, job_id)
+
+
+class SchedulerBase:
+    def __init__(self, runtime: Runtime) -> None:
+        self.rt = runtime
+        self._wake = asyncio.Event()
+        self._flow_cache: dict[tuple[str, str, int], FlowSnapshot] = {}
+        #: Executions whose last dispatch failed: when to try again, and how many failures so far.
+        self._retry_after: dict[str, tuple[datetime, int]] = {}
+
+    # -- copies of other contexts are caught up -------------------------------------------------
+    async def await_copies(self, timeout_s: float = 5.0) -> None:
+        """Wait (bounded) until the contact and flow copies have applied every published event,
+        so a launch right after an add-contacts or a flow save sees them."""
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        for stream, durable in ((CONTACTS.name, CONTACTS_DURABLE), (FLOWS.name, FLOWS_DURABLE)):
+            while True:
+                try:
+                    info = await self.rt.js.consumer_info(stream, durable)
+                    if info.num_pending == 0 and info.num_ack_pending == 0:
+                        break
+                except Exception:
+                    pass
+                if asyncio.get_running_loop().time() > deadline:
+                    log.warning("copy still catching up", consumer=durable)
+                    break
+                await asyncio.sleep(0.05)
+
+    def wake(self) -> None:
+        self._wake.set()
