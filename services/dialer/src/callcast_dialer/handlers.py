@@ -173,13 +173,16 @@ class DialHandler:
                     await task
         return Handled("dialled")
 
-    def cancel_execution(self, execution_id: str, reason: str | None) -> int:
-        """End this dialer's live calls of the execution as ``cancelled``; how many there were.
-        Its commands pulled from now on end ``cancelled`` without a call."""
+    def cancel_execution(self, execution_id: str, reason: str | None, *, end_live_calls: bool = True) -> int:
+        """Its commands pulled from now on end ``cancelled`` without a call; with
+        ``end_live_calls``, this dialer's live calls of the execution end ``cancelled`` too (else
+        they continue, digest §11.1). How many live calls were ended."""
         why = f"execution cancelled: {reason}" if reason else "execution cancelled"
         self.cancelled_executions[execution_id] = why
         while len(self.cancelled_executions) > _CANCELLED_EXECUTIONS_KEPT:
             self.cancelled_executions.popitem(last=False)
+        if not end_live_calls:
+            return 0
         live = [r for r in self.runners.values() if r.cmd.execution_id == execution_id]
         for runner in live:
             runner.cancel(why)

@@ -65,11 +65,13 @@ async def queue_call(events: EventStore, execution_id: str, flow: FlowSnapshot) 
     return attempt
 
 
-async def cancel(events: EventStore, execution_id: str) -> None:
+async def cancel(events: EventStore, execution_id: str, *, end_live_calls: bool = True) -> None:
     await events.append(
         subject(Context.PROGRAMS, ORG, Aggregate.EXECUTION, execution_id),
         envelope(
-            ExecutionCancelled(execution_id=execution_id, reason="by test"), org_id=ORG, aggregate_id=execution_id
+            ExecutionCancelled(execution_id=execution_id, reason="by test", end_live_calls=end_live_calls),
+            org_id=ORG,
+            aggregate_id=execution_id,
         ),
         msg_id=f"execution-{execution_id}-cancelled",
     )
@@ -103,6 +105,30 @@ async def test_cancelling_an_execution_ends_its_answered_call_cancelled_and_spar
     assert isinstance(cancelled_history[-1].envelope.data, CallEnded)
     assert [e.outcome for e in ended_of(other_history)] == ["completed"]
     assert (counts.successful, counts.failed) == (2, 0)  # both calls ended with a proper BYE
+
+
+async def test_a_cancellation_that_keeps_live_calls_lets_the_answered_call_finish_its_flow(
+    nats_url: str, tmp_path: Path, js: JetStreamContext
+) -> None:
+    events = EventStore(js)
+    execution = ids.new_id()
+    flow = play_flow(await put_prompt(js, seconds=3.0))
+    async with (
+        sipp_callee(tmp_path) as callee,
+        dialer(nats_url=nats_url, callee=callee, settings=SETTINGS, instance_id="dialer-cancel-keep"),
+    ):
+        attempt = await queue_call(events, execution, flow)
+        await wait_answered(events, attempt)
+        await cancel(events, execution, end_live_calls=False)
+        found = await wait_ended(events, attempt, timeout=20.0)
+        late = await queue_call(events, execution, flow)  # pulled after the cancellation
+        late_found = await wait_ended(events, late, timeout=10.0)
+
+    [end] = ended_of(found)
+    assert end.outcome == "completed"  # digest §11.1: calls in progress continue
+    [late_end] = ended_of(late_found)
+    assert late_end.outcome == "cancelled"
+    assert late_end.answered_at is None
 
 
 async def test_a_ringing_call_of_a_cancelled_execution_is_cancelled_with_sip_cancel(
@@ -164,8 +190,9 @@ async def test_a_dialer_starting_after_a_cancellation_never_dials_the_commands_l
     execution = ids.new_id()
     attempt = await queue_call(events, execution, play_flow(await put_prompt(js, seconds=1.0)))
     await cancel(events, execution)
-    async with sipp_callee(tmp_path) as callee, dialer(
-        nats_url=nats_url, callee=callee, settings=SETTINGS, instance_id="dialer-cancel-lookback"
+    async with (
+        sipp_callee(tmp_path) as callee,
+        dialer(nats_url=nats_url, callee=callee, settings=SETTINGS, instance_id="dialer-cancel-lookback"),
     ):
         found = await wait_ended(events, attempt, timeout=15.0)
         counts = callee.counts()

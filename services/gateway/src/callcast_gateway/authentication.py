@@ -62,7 +62,9 @@ class KeyVerifier:
         if not stored.accepts_at(self._now()):
             return None
         self._maybe_record_use(stored.key_id)
-        return Principal(org_id=stored.org_id, user_id=stored.user_id, key_id=stored.key_id)
+        return Principal(
+            org_id=stored.org_id, user_id=stored.user_id, key_id=stored.key_id, org_timezone=stored.org_timezone
+        )
 
     def forget(self, key_id: str) -> None:
         """Drop a key from the cache after changing it, so this replica sees the change at once."""

@@ -48,6 +48,22 @@ def test_service_receives_the_authenticated_org_and_never_the_clients_claim() ->
     assert [v for k, v in out if k == "x-callcast-org-id"] == [ORG]
 
 
+def test_service_receives_the_organizations_timezone_and_never_the_clients_claim() -> None:
+    out = upstream_request_headers(
+        [("X-Callcast-Org-Timezone", "Asia/Tokyo")],
+        org_id=ORG,
+        org_timezone="Africa/Casablanca",
+        request_id="req-1",
+        client_host=None,
+        scheme="https",
+    )
+    assert [v for k, v in out if k == "x-callcast-org-timezone"] == ["Africa/Casablanca"]
+
+
+def test_an_idempotency_key_reaches_the_service() -> None:
+    assert ("idempotency-key", "launch-42") in _forwarded([("Idempotency-Key", "launch-42")])
+
+
 def test_credentials_and_unknown_headers_are_not_forwarded() -> None:
     out = dict(
         _forwarded(

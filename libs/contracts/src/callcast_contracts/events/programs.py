@@ -27,6 +27,16 @@ class ExecutionLaunched(Event, frozen=True, kw_only=True):
     total_contacts: int
     scheduled_start_at: datetime
     scheduled_stop_at: datetime | None = None
+    #: IANA zone the pause windows are read in (the organization's, snapshotted at launch).
+    timezone: str = "UTC"
+    #: The program's ``pauseWindows`` in normal form (weekly items and ``advanced`` ranges).
+    pause_windows: dict[str, Any] | None = None
+    #: Read each recipient's windows in the recipient's own zone (from the E.164 number, or the
+    #: contact's override attribute) instead of ``timezone``.
+    recipient_timezones: bool = False
+    auto_pause_rules: list[dict[str, Any]] | None = None
+    #: New calls per second for this execution (None: the organization's limit alone).
+    calls_per_second: float | None = None
 
 
 class EnrolledJob(msgspec.Struct, kw_only=True, frozen=True, rename="camel"):
@@ -91,13 +101,15 @@ class JobCompleted(Event, frozen=True, kw_only=True):
 
 
 class ExecutionCancelled(Event, frozen=True, kw_only=True):
-    """The execution was cancelled (``POST /program-executions/:id/cancel``): no new call starts,
-    and every dialer ends the execution's live calls with the outcome ``cancelled`` (a ringing
-    call gets a CANCEL, an answered one a BYE). A dial command of a cancelled execution that is
-    still queued ends ``cancelled`` without dialling."""
+    """The execution was cancelled (``PATCH /program-executions/:id/cancel``): no new call starts
+    and its pending contacts are skipped. A dial command of a cancelled execution that is still
+    queued ends ``cancelled`` without dialling. Calls in progress continue (digest §11.1) unless
+    ``end_live_calls``: then every dialer ends them with the outcome ``cancelled`` (a ringing call
+    gets a CANCEL, an answered one a BYE)."""
 
     execution_id: str
     reason: str | None = None
+    end_live_calls: bool = False
 
 
 class ExecutionCompleted(Event, frozen=True, kw_only=True):

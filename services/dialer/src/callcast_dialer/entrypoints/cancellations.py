@@ -88,5 +88,5 @@ class CancellationWatcher:
             event = None
         if not isinstance(event, ExecutionCancelled):
             event = ExecutionCancelled(execution_id=msg.subject.split(".")[3])
-        ended = self.handler.cancel_execution(event.execution_id, event.reason)
+        ended = self.handler.cancel_execution(event.execution_id, event.reason, end_live_calls=event.end_live_calls)
         log.info("execution cancelled", execution_id=event.execution_id, live_calls_ended=ended)

@@ -144,7 +144,7 @@ async def insert_api_key(
 async def stored_key_by_hash(conn: Conn, secret_hash: bytes) -> StoredKey | None:
     cur = await conn.execute(
         "SELECT k.id, k.org_id, k.user_id, k.secret_hash, k.is_active, k.expires_at,"
-        " o.status = 'active' AS org_active"
+        " o.status = 'active' AS org_active, o.timezone AS org_timezone"
         " FROM api_keys k JOIN organizations o ON o.id = k.org_id"
         " WHERE k.secret_hash = %s AND k.deleted_at IS NULL",
         (secret_hash,),
@@ -160,6 +160,7 @@ async def stored_key_by_hash(conn: Conn, secret_hash: bytes) -> StoredKey | None
         is_active=row["is_active"],
         expires_at=row["expires_at"],
         org_active=row["org_active"],
+        org_timezone=row["org_timezone"],
     )
 
 

@@ -94,6 +94,8 @@ class StoredKey:
     is_active: bool
     expires_at: datetime | None
     org_active: bool
+    #: The organization's IANA zone (pause windows are read in it).
+    org_timezone: str = "UTC"
 
     def accepts_at(self, now: datetime) -> bool:
         """A key works while it is enabled, not expired, and its organization is active."""
@@ -109,3 +111,4 @@ class Principal:
     org_id: str
     user_id: str
     key_id: str
+    org_timezone: str = "UTC"

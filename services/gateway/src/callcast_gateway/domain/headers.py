@@ -13,6 +13,8 @@ import uuid
 from collections.abc import Iterable, Mapping
 
 ORG_HEADER = "x-callcast-org-id"
+#: The organization's IANA timezone, so services need no copy of the organizations table.
+ORG_TIMEZONE_HEADER = "x-callcast-org-timezone"
 REQUEST_ID_HEADER = "x-request-id"
 
 #: Request headers a service may need to understand the request; everything else is dropped.
@@ -31,6 +33,8 @@ FORWARDED_REQUEST_HEADERS = frozenset(
         "if-none-match",
         "if-range",
         "if-unmodified-since",
+        # A retried launch (or other POST) with the same key gets the first one's result.
+        "idempotency-key",
         "range",
         "user-agent",
     }
@@ -93,6 +97,7 @@ def upstream_request_headers(
     *,
     org_id: str,
     request_id: str,
+    org_timezone: str | None = None,
     client_host: str | None,
     scheme: str,
 ) -> list[tuple[str, str]]:
@@ -115,6 +120,8 @@ def upstream_request_headers(
         out.append(("x-forwarded-host", host))
     out.append(("x-forwarded-proto", lowered.get("x-forwarded-proto") or scheme))
     out.append((ORG_HEADER, org_id))
+    if org_timezone:
+        out.append((ORG_TIMEZONE_HEADER, org_timezone))
     out.append((REQUEST_ID_HEADER, request_id))
     return out
 

@@ -78,6 +78,7 @@ def forwarding_route(max_body_bytes: int) -> HTTPRouteHandler:
             headers=upstream_request_headers(
                 [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"]],
                 org_id=principal.org_id,
+                org_timezone=principal.org_timezone,
                 request_id=request_id_of(request),
                 client_host=client[0] if client else None,
                 scheme=request.scope.get("scheme", "http"),
