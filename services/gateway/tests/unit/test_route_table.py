@@ -24,6 +24,7 @@ pytestmark = pytest.mark.unit
         ("/api/programs/1/launch", "scheduler"),
         ("/api/program-executions/1/pause", "scheduler"),
         ("/api/call-requests", "scheduler"),
+        ("/api/calling-limits", "scheduler"),
         ("/api/calls", "reporting"),
         ("/api/call-report/job-1", "reporting"),
         ("/api/recordings/0192f0c1-5a1e-7000-8000-00000000e001", "reporting"),

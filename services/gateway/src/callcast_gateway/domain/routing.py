@@ -21,6 +21,8 @@ ROUTE_TABLE: Mapping[str, str] = MappingProxyType(
         "programs": "scheduler",
         "program-executions": "scheduler",
         "call-requests": "scheduler",
+        # Callcast extension: the organization's concurrency and calls-per-second limits.
+        "calling-limits": "scheduler",
         "calls": "reporting",
         "call-report": "reporting",
         # Singular: the execution reports (``/program-execution/:id/...``), read models.
