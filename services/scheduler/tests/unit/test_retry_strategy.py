@@ -96,7 +96,8 @@ fixed_delay_ms = st.fixed_dictionaries(
 scheduled = st.builds(
     lambda key, dates: {"type": "scheduled", key: [d.isoformat() for d in dates]},
     st.sampled_from(["retryDates", "dates"]),
-    st.lists(instants, min_size=1, max_size=20),
+    # Distinct instants: two dates naming the same instant are refused (tested below).
+    st.lists(instants, min_size=1, max_size=20, unique_by=lambda d: d.astimezone(UTC)),
 )
 any_strategy = st.one_of(st.just({"type": "none"}), fixed_delay_minutes, fixed_delay_ms, scheduled)
 
@@ -183,3 +184,125 @@ def test_a_strategy_stored_with_mixed_offsets_still_retries_in_time_order() -> N
     first = next_attempt_at(stored, attempts_made=1, outcome="busy", ended_at=ENDED)
     second = next_attempt_at(stored, attempts_made=2, outcome="busy", ended_at=ENDED)
     assert (first, second) == (datetime(2025, 1, 20, 10, 0, tzinfo=UTC), datetime(2025, 1, 20, 10, 30, tzinfo=UTC))
+
+
+# -- both spellings, one normal form -------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("ad_hoc", "program"),
+    [
+        (
+            {"type": "fixed-delay", "delay": 1_800_000, "maxRetries": 2},
+            {"type": "fixed_delay", "delayMinutes": 30, "maxRetries": 2},
+        ),
+        (
+            {"type": "fixed-delay", "delay": 0, "maxRetries": 0, "retryOn": ["busy"]},
+            {"type": "fixed_delay", "delayMinutes": 0, "maxRetries": 0, "retryOn": ["busy"]},
+        ),
+        (
+            {"type": "scheduled", "dates": ["2025-01-20T11:00:00+01:00"], "retryOn": ["failed", "no_answer"]},
+            {"type": "scheduled", "retryDates": ["2025-01-20T10:00:00Z"], "retryOn": ["no_answer", "failed"]},
+        ),
+    ],
+)
+def test_the_ad_hoc_spelling_has_the_program_normal_form(ad_hoc: dict[str, Any], program: dict[str, Any]) -> None:
+    assert normalize_retry_strategy(ad_hoc) == normalize_retry_strategy(program)
+    assert normalize_retry_strategy(normalize_retry_strategy(ad_hoc)) == normalize_retry_strategy(ad_hoc)
+
+
+def test_a_whole_number_of_minutes_in_milliseconds_stays_an_integer() -> None:
+    minutes = normalize_retry_strategy({"type": "fixed-delay", "delay": 300000, "maxRetries": 1})["delayMinutes"]
+    assert type(minutes) is int
+    assert normalize_retry_strategy({"type": "fixed-delay", "delay": 90_000, "maxRetries": 1})["delayMinutes"] == 1.5
+
+
+@given(any_strategy)
+def test_the_normal_form_is_a_fixed_point(raw: dict[str, Any]) -> None:
+    strategy = normalize_retry_strategy(raw)
+    assert normalize_retry_strategy(strategy) == strategy
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        ({"type": "fixed_delay", "delayMinutes": 5, "delay": 300000, "maxRetries": 1}, "retryStrategy.delay"),
+        ({"type": "scheduled", "retryDates": ["2025-01-20T10:00:00Z"], "dates": []}, "retryStrategy.dates"),
+        ({"type": "none", "retryOn": ["busy"]}, "retryStrategy.retryOn"),
+        ({"type": "fixed_delay", "delayMinutes": 5, "maxRetries": 1, "retryOn": []}, "retryStrategy.retryOn"),
+        ({"type": "fixed_delay", "delayMinutes": 5, "maxRetries": 1, "retryOn": "busy"}, "retryStrategy.retryOn"),
+        (
+            {"type": "fixed_delay", "delayMinutes": 5, "maxRetries": 1, "retryOn": ["busy", "completed"]},
+            "retryStrategy.retryOn[1]",
+        ),
+        (
+            {"type": "fixed_delay", "delayMinutes": 5, "maxRetries": 1, "retryOn": ["busy", "BUSY"]},
+            "retryStrategy.retryOn[1]",
+        ),
+        (
+            {"type": "scheduled", "retryDates": ["2025-01-20T10:00:00Z"], "retryOn": ["busy", "busy"]},
+            "retryStrategy.retryOn[1]",
+        ),
+        ({"type": "scheduled", "retryDates": ["2025-01-20T10:00:00Z", 5]}, "retryStrategy.retryDates[1]"),
+        ({"type": "fixed_delay", "delayMinutes": 5, "maxRetries": 1, "backoff": 2}, "retryStrategy.backoff"),
+    ],
+)
+def test_a_bad_retry_on_or_a_doubled_spelling_is_refused_naming_the_field(raw: Any, field: str) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        normalize_retry_strategy(raw)
+    assert list(refused.value.field_errors) == [field]
+
+
+@pytest.mark.parametrize("key", ["retryDates", "dates"])
+def test_two_retry_dates_naming_the_same_instant_are_refused(key: str) -> None:
+    raw = {"type": "scheduled", key: ["2025-01-20T12:00:00+02:00", "2025-01-21T10:00:00Z", "2025-01-20T10:00:00Z"]}
+    with pytest.raises(ValidationFailed) as refused:
+        normalize_retry_strategy(raw)
+    assert list(refused.value.field_errors) == [f"retryStrategy.{key}[2]"]
+    assert refused.value.field_details[f"retryStrategy.{key}[2]"][0]["code"] == "arrayUnique"
+
+
+# -- retryOn -------------------------------------------------------------------------------------
+def test_without_retry_on_voicemail_is_retried_as_documented() -> None:
+    strategy = normalize_retry_strategy({"type": "fixed_delay", "delayMinutes": 10, "maxRetries": 1})
+    assert "retryOn" not in strategy
+    assert next_attempt_at(strategy, attempts_made=1, outcome="voicemail", ended_at=ENDED) is not None
+
+
+def test_retry_on_leaving_voicemail_out_ends_a_voicemail_job() -> None:
+    strategy = normalize_retry_strategy(
+        {"type": "fixed_delay", "delayMinutes": 10, "maxRetries": 3, "retryOn": ["no_answer", "busy"]}
+    )
+    assert next_attempt_at(strategy, attempts_made=1, outcome="voicemail", ended_at=ENDED) is None
+    assert next_attempt_at(strategy, attempts_made=1, outcome="failed", ended_at=ENDED) is None
+    assert next_attempt_at(strategy, attempts_made=1, outcome="busy", ended_at=ENDED) == ENDED + timedelta(minutes=10)
+
+
+@given(
+    st.one_of(fixed_delay_minutes, fixed_delay_ms, scheduled),
+    st.lists(st.sampled_from(sorted(RETRYABLE_OUTCOMES)), min_size=1, unique=True),
+    st.sampled_from(OUTCOMES),
+)
+def test_only_the_outcomes_in_retry_on_are_retried(raw: dict[str, Any], retry_on: list[str], outcome: str) -> None:
+    strategy = normalize_retry_strategy({**raw, "retryOn": retry_on})
+    retried = next_attempt_at(strategy, attempts_made=1, outcome=outcome, ended_at=ENDED) is not None
+    assert retried == (outcome in retry_on and max_attempts(strategy) > 1)
+
+
+# -- scheduled dates already passed --------------------------------------------------------------
+def test_a_retry_date_already_passed_when_the_attempt_ends_is_due_at_once() -> None:
+    strategy = normalize_retry_strategy(
+        {"type": "scheduled", "retryDates": ["2025-01-20T08:00:00Z", "2025-01-20T12:00:00Z"]}
+    )
+    assert next_attempt_at(strategy, attempts_made=1, outcome="busy", ended_at=ENDED) == ENDED
+    assert next_attempt_at(strategy, attempts_made=2, outcome="busy", ended_at=ENDED) == datetime(
+        2025, 1, 20, 12, 0, tzinfo=UTC
+    )
+    assert next_attempt_at(strategy, attempts_made=3, outcome="busy", ended_at=ENDED) is None
+
+
+def test_a_fractional_delay_in_minutes_is_accepted_as_the_normal_form_of_milliseconds() -> None:
+    assert normalize_retry_strategy({"type": "fixed_delay", "delayMinutes": 1.5, "maxRetries": 1}) == {
+        "type": "fixed_delay",
+        "delayMinutes": 1.5,
+        "maxRetries": 1,
+    }
+    assert normalize_retry_strategy({"type": "fixed_delay", "delayMinutes": 5.0, "maxRetries": 1})["delayMinutes"] == 5
