@@ -26,8 +26,8 @@ def item(start: tuple[int, int], end: tuple[int, int]) -> dict[str, Any]:
     return {"startAt": hm(*start), "endAt": hm(*end)}
 
 
-def z(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def z(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def errors_of(raw: Any) -> dict[str, list[str]]:
