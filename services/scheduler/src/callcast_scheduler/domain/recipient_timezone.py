@@ -21,9 +21,13 @@ from callcast_scheduler.domain.recipient_timezone_countries import SINGLE_ZONE_C
 TIMEZONE_ATTRIBUTE = "timezone"
 
 
+#: Files the system zone directory holds besides zones, which available_timezones() lists there.
+_NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+
+
 @cache
 def _iana_zones() -> frozenset[str]:
-    return frozenset(available_timezones())
+    return frozenset(available_timezones()) - _NOT_ZONES
 
 
 def is_iana_zone(name: Any) -> bool:
