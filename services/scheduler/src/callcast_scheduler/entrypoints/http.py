@@ -1,27 +1,38 @@
-"""HTTP: DIDs (digest §7) and programs (§8); executions are in ``executions_http``.
+"""HTTP: DIDs (digest §7), programs (§8) and the organization's calling limits (Callcast
+extension); executions are in ``executions_http``.
 
 Every parameter is declared explicitly (litestar 2.25 style): bodies as ``JSONBody``, the
-organization and the service objects as ``NamedDependency``, path and query values as
-``FromPath``/``QueryParameter``.
+organization, its time zone and the service objects as ``NamedDependency``, path and query values
+as ``FromPath``/``QueryParameter``.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Controller, delete, get, patch, post, put
-from litestar.di import NamedDependency
+from litestar import Controller, Request, delete, get, patch, post, put
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
+from msgspec import UNSET
 
 from callcast_contracts import ids
 from callcast_runtime.api import Page, page_of, page_query, parse_uuid, require_tz
 from callcast_runtime.errors import ValidationFailed
 from callcast_runtime.service import Runtime
+from callcast_scheduler.adapters import program_repository as programs
 from callcast_scheduler.adapters import repository as repo
-from callcast_scheduler.domain import errors
+from callcast_scheduler.domain import errors, program_errors
+from callcast_scheduler.domain.auto_pause import normalize_auto_pause_rules
+from callcast_scheduler.domain.calling_limits import CallingLimits
+from callcast_scheduler.domain.recipient_timezone import is_iana_zone
 from callcast_scheduler.domain.retry import normalize_retry_strategy
 from callcast_scheduler.domain.schemas import (
+    AssignDidRequest,
+    CallingLimitsRequest,
+    CallingLimitsResponse,
     CreateDidRequest,
     CreateProgramRequest,
     DidResponse,
@@ -32,11 +43,20 @@ from callcast_scheduler.domain.schemas import (
     UpdateDidRequest,
     UpdateProgramRequest,
 )
+from callcast_scheduler.domain.windows import normalize_pause_windows
 from callcast_scheduler.entrypoints.openapi import PageLimit, PageNumber, Search, SortOrder, error_responses
 from callcast_scheduler.handlers import Scheduler
 
+ORG_TIMEZONE_HEADER = "x-callcast-org-timezone"
+
 _DID_SORT = {"number": "number", "country": "country", "status": "status", "createdAt": "created_at"}
-_PROGRAM_SORT = {"name": "name", "createdAt": "created_at", "updatedAt": "updated_at", "startAt": "start_at"}
+_PROGRAM_SORT = {
+    "name": "name",
+    "status": "status",
+    "createdAt": "created_at",
+    "updatedAt": "updated_at",
+    "startAt": "start_at",
+}
 
 DidSortBy = Annotated[
     str | None,
@@ -50,16 +70,59 @@ ProgramSortBy = Annotated[
     str | None,
     QueryParameter(
         name="sortBy",
-        description="name | createdAt | updatedAt | startAt (default createdAt)",
+        description="name | status | createdAt | updatedAt | startAt (default createdAt)",
         schema_extra={"enum": list(_PROGRAM_SORT)},
     ),
 ]
-DidStatusFilter = Annotated[str | None, QueryParameter(description="Only DIDs in this status")]
+DidStatusFilter = Annotated[
+    Literal["active", "inactive", "reserved"] | None, QueryParameter(description="Only DIDs in this status")
+]
+IsSharedFilter = Annotated[
+    str | None,
+    QueryParameter(
+        name="isShared",
+        description="true: only the shared DIDs; false: only the organization's own",
+        schema_extra={"enum": ["true", "false"]},
+    ),
+]
+OrganizationFilter = Annotated[
+    str | None,
+    QueryParameter(
+        name="organizationId",
+        description="Only the DIDs owned by this organization (only the caller's own are ever visible)",
+    ),
+]
+ProgramStatusFilter = Annotated[
+    Literal["draft", "active", "archived"] | None, QueryParameter(description="Only programs in this status")
+]
+ProgramModeFilter = Annotated[Literal["batch", "live"] | None, QueryParameter(description="Only programs in this mode")]
 
 DID_NOT_FOUND = "DidNotFoundError: no such DID in the organization (nor shared)"
 PROGRAM_NOT_FOUND = "ProgramNotFoundError: no such program in the organization"
+SHARED_DID = "FORBIDDEN: a shared DID belongs to the platform"
+ARCHIVED = "ProgramStatusConflictError: archived (only un-archiving is allowed), or a status no update can set"
 
 
+def _flag(value: str | None, field: str) -> bool | None:
+    # Parsed here rather than by litestar, whose 400 would name the Python parameter.
+    if value is None:
+        return None
+    if value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise ValidationFailed.single(field, f"{field} must be true or false", "isBoolean")
+
+
+async def org_timezone_from_header(request: Request[Any, Any, Any]) -> str:
+    """The organization's IANA zone, sent by the gateway; "UTC" when absent (direct calls)."""
+    value = request.headers.get(ORG_TIMEZONE_HEADER)
+    if not value:
+        return "UTC"
+    if not is_iana_zone(value):
+        raise program_errors.invalid_org_timezone(value)
+    return value
+
+
+# -- DIDs ---------------------------------------------------------------------------------------
 def _did(row: repo.Row) -> DidResponse:
     return DidResponse(
         id=str(row["id"]),
@@ -74,29 +137,14 @@ def _did(row: repo.Row) -> DidResponse:
     )
 
 
-async def _list_dids(
-    runtime: Runtime,
-    org_id: str,
-    page: int | None,
-    limit: int | None,
-    search: str | None,
-    sort_by: str | None,
-    sort_order: str | None,
-    status: str | None,
-) -> Page[DidResponse]:
-    q = page_query(page, limit, search, sort_by, sort_order, sortable=list(_DID_SORT))
-    async with runtime.db.connection() as conn:
-        rows, total = await repo.list_dids(
-            conn,
-            org_id,
-            search=q.search,
-            sort=_DID_SORT[q.sort_by],
-            order=q.sort_order,
-            limit=q.limit,
-            offset=q.offset,
-            status=status,
-        )
-    return page_of([_did(r) for r in rows], total, q)
+async def _own_did(conn: repo.Conn, org_id: str, did_id: str) -> repo.Row:
+    """A DID this organization may change: its own. Shared ones are read-only (403)."""
+    row = await programs.visible_did(conn, org_id, did_id)
+    if row is None:
+        raise errors.did_not_found()
+    if str(row["org_id"]) != org_id:
+        raise program_errors.shared_did_read_only(did_id)
+    return row
 
 
 class DidController(Controller):
@@ -108,13 +156,13 @@ class DidController(Controller):
         operation_id="createDid",
         summary="Create a DID (caller number) for the organization",
         status_code=201,
-        responses=error_responses(400, 401),
+        responses=error_responses(400, 401, 409, e409="DidAlreadyExistsError: the organization has this number"),
     )
     async def create(
         self, data: JSONBody[CreateDidRequest], org_id: NamedDependency[str], runtime: NamedDependency[Runtime]
     ) -> DidResponse:
         async with runtime.db.connection() as conn:
-            row = await repo.insert_did(
+            row = await programs.insert_did(
                 conn,
                 id=ids.new_id(),
                 org_id=org_id,
@@ -142,13 +190,17 @@ class DidController(Controller):
         sort_by: DidSortBy = None,
         sort_order: SortOrder = None,
         status: DidStatusFilter = None,
+        is_shared: IsSharedFilter = None,
+        organization_id: OrganizationFilter = None,
     ) -> Page[DidResponse]:
-        return await _list_dids(runtime, org_id, page, limit, search, sort_by, sort_order, status)
+        owner = parse_uuid(organization_id, "organizationId") if organization_id is not None else None
+        shared = _flag(is_shared, "isShared")
+        return await _list_dids(runtime, org_id, page, limit, search, sort_by, sort_order, status, shared, owner)
 
     @get(
         "/available",
         operation_id="listAvailableDids",
-        summary="DIDs this organization may use as caller ids",
+        summary="DIDs this organization may call from: its own and the shared ones, active only (paged)",
         status_code=200,
         responses=error_responses(400, 401),
     )
@@ -161,13 +213,15 @@ class DidController(Controller):
         search: Search = None,
         sort_by: DidSortBy = None,
         sort_order: SortOrder = None,
+        is_shared: IsSharedFilter = None,
     ) -> Page[DidResponse]:
-        return await _list_dids(runtime, org_id, page, limit, search, sort_by, sort_order, "active")
+        shared = _flag(is_shared, "isShared")
+        return await _list_dids(runtime, org_id, page, limit, search, sort_by, sort_order, "active", shared, None)
 
     @get(
         "/{did_id:str}",
         operation_id="getDid",
-        summary="Get a DID",
+        summary="Get a DID (the organization's own or a shared one)",
         status_code=200,
         responses=error_responses(400, 401, 404, e404=DID_NOT_FOUND),
     )
@@ -175,7 +229,7 @@ class DidController(Controller):
         self, did_id: FromPath[str], org_id: NamedDependency[str], runtime: NamedDependency[Runtime]
     ) -> DidResponse:
         async with runtime.db.connection() as conn:
-            row = await repo.get_did(conn, org_id, parse_uuid(did_id))
+            row = await programs.visible_did(conn, org_id, parse_uuid(did_id))
         if row is None:
             raise errors.did_not_found()
         return _did(row)
@@ -183,9 +237,11 @@ class DidController(Controller):
     @put(
         "/{did_id:str}",
         operation_id="updateDid",
-        summary="Update one of the organization's DIDs (partial)",
+        summary="Update one of the organization's DIDs (partial: absent fields are kept)",
         status_code=200,
-        responses=error_responses(400, 401, 404, e404=DID_NOT_FOUND),
+        responses=error_responses(
+            400, 401, 403, 404, 409, e403=SHARED_DID, e404=DID_NOT_FOUND, e409="DidAlreadyExistsError"
+        ),
     )
     async def update(
         self,
@@ -194,32 +250,98 @@ class DidController(Controller):
         org_id: NamedDependency[str],
         runtime: NamedDependency[Runtime],
     ) -> DidResponse:
-        changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
+        did_id = parse_uuid(did_id)
+        changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not UNSET}
         async with runtime.db.connection() as conn:
-            row = await repo.update_did(conn, org_id, parse_uuid(did_id), changes)
-        if row is None:
-            raise errors.did_not_found()
+            await _own_did(conn, org_id, did_id)
+            row = await programs.update_did(conn, org_id, did_id, changes)
+        assert row is not None
         return _did(row)
 
     @delete(
         "/{did_id:str}",
         operation_id="deleteDid",
-        summary="Delete one of the organization's DIDs (soft)",
+        summary="Delete one of the organization's DIDs (soft; programs keep calling from the rest of their pool)",
         status_code=200,
-        responses=error_responses(400, 401, 404, e404=DID_NOT_FOUND),
+        responses=error_responses(400, 401, 403, 404, e403=SHARED_DID, e404=DID_NOT_FOUND),
     )
     async def remove(
         self, did_id: FromPath[str], org_id: NamedDependency[str], runtime: NamedDependency[Runtime]
     ) -> MessageResponse:
+        did_id = parse_uuid(did_id)
         async with runtime.db.connection() as conn:
-            if not await repo.delete_did(conn, org_id, parse_uuid(did_id)):
-                raise errors.did_not_found()
+            await _own_did(conn, org_id, did_id)
+            await programs.delete_did(conn, org_id, did_id)
         return MessageResponse(message="DID deleted")
 
+    @post(
+        "/{did_id:str}/assign",
+        operation_id="assignDid",
+        summary="Assign one of the organization's DIDs to an organization (AssignDidRequest)",
+        status_code=200,
+        responses=error_responses(
+            400,
+            401,
+            403,
+            404,
+            409,
+            e403=SHARED_DID,
+            e404=DID_NOT_FOUND,
+            e409="DidAlreadyExistsError: the receiving organization has this number",
+        ),
+    )
+    async def assign(
+        self,
+        did_id: FromPath[str],
+        data: JSONBody[AssignDidRequest],
+        org_id: NamedDependency[str],
+        runtime: NamedDependency[Runtime],
+    ) -> DidResponse:
+        """The DID moves to ``organizationId`` (it stops being this organization's); assigning it
+        to the organization that owns it changes nothing."""
+        did_id = parse_uuid(did_id)
+        to_org = parse_uuid(data.organization_id, "organizationId")
+        async with runtime.db.connection() as conn:
+            row = await _own_did(conn, org_id, did_id)
+            if to_org != org_id:
+                moved = await programs.assign_did(conn, org_id, did_id, to_org)
+                assert moved is not None
+                row = moved
+        return _did(row)
 
-async def _program_response(conn: repo.Conn, row: repo.Row) -> ProgramResponse:
+
+async def _list_dids(
+    runtime: Runtime,
+    org_id: str,
+    page: int | None,
+    limit: int | None,
+    search: str | None,
+    sort_by: str | None,
+    sort_order: str | None,
+    status: str | None,
+    is_shared: bool | None,
+    owner: str | None,
+) -> Page[DidResponse]:
+    q = page_query(page, limit, search, sort_by, sort_order, sortable=list(_DID_SORT))
+    async with runtime.db.connection() as conn:
+        rows, total = await programs.list_dids(
+            conn,
+            org_id,
+            search=q.search,
+            sort=_DID_SORT[q.sort_by],
+            order=q.sort_order,
+            limit=q.limit,
+            offset=q.offset,
+            status=status,
+            is_shared=is_shared,
+            organization_id=owner,
+        )
+    return page_of([_did(r) for r in rows], total, q)
+
+
+# -- programs -----------------------------------------------------------------------------------
+def _program_response(row: repo.Row, dids: dict[str, repo.Row], org_timezone: str) -> ProgramResponse:
     pool = [str(d) for d in row["did_pool"]]
-    dids = await repo.dids_by_ids(conn, str(row["org_id"]), pool)
     return ProgramResponse(
         id=str(row["id"]),
         name=row["name"],
@@ -231,6 +353,7 @@ async def _program_response(conn: repo.Conn, row: repo.Row) -> ProgramResponse:
         status=row["status"],
         start_at=row["start_at"],
         stop_at=row["stop_at"],
+        # DIDs deleted (or assigned away) since are left out; the launch skips them too.
         did_pool=[
             ResolvedDid(id=d, number=dids[d]["number"], country=dids[d]["country"], status=dids[d]["status"])
             for d in pool
@@ -239,69 +362,127 @@ async def _program_response(conn: repo.Conn, row: repo.Row) -> ProgramResponse:
         retry_strategy=dict(row["retry_strategy"]),
         pause_windows=row["pause_windows"],
         auto_pause_rules=row["auto_pause_rules"],
+        trigger_condition=row["trigger_condition"],
         concurrency=int(row["concurrency"]),
+        calls_per_second=row["calls_per_second"],
+        timezone=programs.effective_timezone(row, org_timezone),
+        timezone_override=row["timezone"],
+        recipient_timezones=bool(row["recipient_timezones"]),
         created_at=row["created_at"],
         updated_at=row["updated_at"],
     )
 
 
-async def _check_did_pool(conn: repo.Conn, org_id: str, pool: list[str]) -> None:
-    dids = await repo.dids_by_ids(conn, org_id, pool)
+async def _responses(
+    conn: repo.Conn, org_id: str, rows: Iterable[repo.Row], org_timezone: str
+) -> list[ProgramResponse]:
+    rows = list(rows)
+    pool_ids = sorted({str(d) for row in rows for d in row["did_pool"]})
+    dids = await programs.pool_dids(conn, org_id, pool_ids)
+    return [_program_response(row, dids, org_timezone) for row in rows]
+
+
+async def _checked_pool(conn: repo.Conn, org_id: str, raw: list[str]) -> list[str]:
+    pool = [parse_uuid(d, f"didPool[{i}]") for i, d in enumerate(raw)]
+    for i, did_id in enumerate(pool):
+        if did_id in pool[:i]:
+            raise ValidationFailed.single(f"didPool[{i}]", "didPool must not name a DID twice", "arrayUnique")
+    dids = await programs.pool_dids(conn, org_id, pool)
     for did_id in pool:
         did = dids.get(did_id)
         if did is None:
+            # Another organization's DID is invisible: say not found, never confirm it exists.
             raise errors.did_not_found(did_id)
-        if not did["is_shared"] and str(did["org_id"]) != org_id:
-            # Another org's DID is invisible: say not found, never confirm it exists.
-            raise errors.did_not_found(did_id)
+        if did["status"] == "reserved":
+            raise program_errors.did_not_accessible(did_id, "reserved")
         if did["status"] != "active":
             raise errors.did_not_active(did_id)
+    return pool
 
 
-def _check_program_times(data: CreateProgramRequest | UpdateProgramRequest) -> None:
-    if data.start_at is not None:
-        require_tz(data.start_at, "startAt")
-    if data.stop_at is not None:
-        require_tz(data.stop_at, "stopAt")
-    if data.start_at and data.stop_at and data.stop_at <= data.start_at:
-        raise ValidationFailed.single("stopAt", "stopAt must be after startAt", "isAfter")
+def _check_times(start_at: datetime | None, stop_at: datetime | None, *, stop_given: bool) -> None:
+    if start_at is not None:
+        require_tz(start_at, "startAt")
+    if stop_at is None:
+        return
+    require_tz(stop_at, "stopAt")
+    if stop_given and stop_at <= datetime.now(UTC):
+        raise ValidationFailed.single("stopAt", "stopAt must be in the future", "isFuture")
+    if start_at is not None and stop_at <= start_at:
+        field = "stopAt" if stop_given else "startAt"
+        message = "stopAt must be after startAt" if stop_given else "startAt must be before the program's stopAt"
+        raise ValidationFailed.single(field, message, "isAfter")
+
+
+def _timezone(value: str | None) -> str | None:
+    if value is not None and not is_iana_zone(value):
+        raise ValidationFailed.single(
+            "timezone", "timezone must be an IANA time zone (e.g. Africa/Casablanca)", "isTimeZone"
+        )
+    return value
+
+
+def _mode_rules(mode: str, *, audience_id: str | None, has_trigger: bool) -> None:
+    if mode == "batch" and not audience_id:
+        raise ValidationFailed.single("audienceId", "audienceId is required for a batch program", "required")
+    if mode == "batch" and has_trigger:
+        raise ValidationFailed.single(
+            "triggerCondition", "triggerCondition is only allowed for a live program", "forbidden"
+        )
+    if mode == "live" and not has_trigger:
+        raise ValidationFailed.single("triggerCondition", "triggerCondition is required for a live program", "required")
+
+
+def _builtins(value: Any) -> Any:
+    return None if value is None else msgspec.to_builtins(value)
 
 
 PROGRAM_WRITE_ERRORS = error_responses(
     400,
     401,
     404,
-    e400="VALIDATION_FAILED (e.g. `retryStrategy.<field>`) or DidNotActiveError",
+    409,
+    e400=(
+        "VALIDATION_FAILED naming the field (e.g. `retryStrategy.maxRetries`, `pauseWindows.monday[0].endAt`), "
+        "DidNotActiveError (an inactive DID in didPool) or DidNotAccessibleError (a reserved one)"
+    ),
     e404=f"{DID_NOT_FOUND} (a didPool entry), or {PROGRAM_NOT_FOUND}",
+    e409=ARCHIVED,
 )
 
 
 class ProgramController(Controller):
     path = "/api/programs"
     tags = ["Programs"]
+    dependencies = {"org_timezone": Provide(org_timezone_from_header)}
 
     @post(
         "/",
         operation_id="createProgram",
         summary="Create a program (201 Program created)",
         status_code=201,
-        responses=PROGRAM_WRITE_ERRORS,
+        responses=error_responses(
+            400, 401, 404, e400=PROGRAM_WRITE_ERRORS[400].description, e404=f"{DID_NOT_FOUND} (a didPool entry)"
+        ),
     )
     async def create(
-        self, data: JSONBody[CreateProgramRequest], org_id: NamedDependency[str], runtime: NamedDependency[Runtime]
+        self,
+        data: JSONBody[CreateProgramRequest],
+        org_id: NamedDependency[str],
+        org_timezone: NamedDependency[str],
+        runtime: NamedDependency[Runtime],
     ) -> ProgramResponse:
-        _check_program_times(data)
-        if data.mode == "batch" and not data.audience_id:
-            raise ValidationFailed.single("audienceId", "audienceId is required for a batch program", "required")
-        if data.mode == "batch" and data.trigger_condition is not None:
-            raise ValidationFailed.single("triggerCondition", "triggerCondition is not allowed for batch", "forbidden")
-        if data.mode == "live":
-            raise ValidationFailed.single("mode", "live programs are not supported yet", "isEnum")
-        retry = normalize_retry_strategy(data.retry_strategy)
-        pool = [parse_uuid(d, "didPool") for d in data.did_pool]
+        _check_times(data.start_at, data.stop_at, stop_given=data.stop_at is not None)
+        _mode_rules(data.mode, audience_id=data.audience_id, has_trigger=data.trigger_condition is not None)
+        values: dict[str, Any] = {
+            "retry_strategy": normalize_retry_strategy(data.retry_strategy),
+            "pause_windows": normalize_pause_windows(_builtins(data.pause_windows)),
+            "auto_pause_rules": normalize_auto_pause_rules(_builtins(data.auto_pause_rules)),
+            "timezone": _timezone(data.timezone),
+        }
         async with runtime.db.connection() as conn:
-            await _check_did_pool(conn, org_id, pool)
-            row = await repo.insert_program(
+            pool = await _checked_pool(conn, org_id, data.did_pool)
+            row = await programs.insert_program(
                 conn,
                 id=ids.new_id(),
                 org_id=org_id,
@@ -313,12 +494,13 @@ class ProgramController(Controller):
                 start_at=data.start_at,
                 stop_at=data.stop_at,
                 did_pool=pool,
-                retry_strategy=retry,
-                pause_windows=msgspec.to_builtins(data.pause_windows) if data.pause_windows else None,
-                auto_pause_rules=msgspec.to_builtins(data.auto_pause_rules) if data.auto_pause_rules else None,
+                trigger_condition=_builtins(data.trigger_condition),
                 concurrency=data.concurrency,
+                calls_per_second=data.calls_per_second,
+                recipient_timezones=data.recipient_timezones,
+                **values,
             )
-            return await _program_response(conn, row)
+            return (await _responses(conn, org_id, [row], org_timezone))[0]
 
     @get(
         "/",
@@ -330,16 +512,19 @@ class ProgramController(Controller):
     async def list(
         self,
         org_id: NamedDependency[str],
+        org_timezone: NamedDependency[str],
         runtime: NamedDependency[Runtime],
         page: PageNumber = None,
         limit: PageLimit = None,
         search: Search = None,
         sort_by: ProgramSortBy = None,
         sort_order: SortOrder = None,
+        status: ProgramStatusFilter = None,
+        mode: ProgramModeFilter = None,
     ) -> Page[ProgramResponse]:
         q = page_query(page, limit, search, sort_by, sort_order, sortable=list(_PROGRAM_SORT))
         async with runtime.db.connection() as conn:
-            rows, total = await repo.list_programs(
+            rows, total = await programs.list_programs(
                 conn,
                 org_id,
                 search=q.search,
@@ -347,8 +532,10 @@ class ProgramController(Controller):
                 order=q.sort_order,
                 limit=q.limit,
                 offset=q.offset,
+                status=status,
+                mode=mode,
             )
-            return page_of([await _program_response(conn, r) for r in rows], total, q)
+            return page_of(await _responses(conn, org_id, rows, org_timezone), total, q)
 
     @get(
         "/{program_id:str}",
@@ -358,43 +545,35 @@ class ProgramController(Controller):
         responses=error_responses(400, 401, 404, e404=PROGRAM_NOT_FOUND),
     )
     async def get(
-        self, program_id: FromPath[str], org_id: NamedDependency[str], runtime: NamedDependency[Runtime]
+        self,
+        program_id: FromPath[str],
+        org_id: NamedDependency[str],
+        org_timezone: NamedDependency[str],
+        runtime: NamedDependency[Runtime],
     ) -> ProgramResponse:
         async with runtime.db.connection() as conn:
-            row = await repo.get_program(conn, org_id, parse_uuid(program_id))
+            row = await programs.get_program(conn, org_id, parse_uuid(program_id))
             if row is None:
                 raise errors.program_not_found()
-            return await _program_response(conn, row)
+            return (await _responses(conn, org_id, [row], org_timezone))[0]
 
     async def _update(
-        self, program_id: str, data: UpdateProgramRequest, org_id: str, runtime: Runtime
+        self, program_id: str, data: UpdateProgramRequest, org_id: str, org_timezone: str, runtime: Runtime
     ) -> ProgramResponse:
-        _check_program_times(data)
-        changes: dict[str, Any] = {}
-        for key in ("name", "description", "start_at", "stop_at", "concurrency", "status"):
-            value = getattr(data, key)
-            if value is not None:
-                changes[key] = value
-        if data.retry_strategy is not None:
-            changes["retry_strategy"] = normalize_retry_strategy(data.retry_strategy)
-        if data.pause_windows is not None:
-            changes["pause_windows"] = msgspec.to_builtins(data.pause_windows)
-        if data.auto_pause_rules is not None:
-            changes["auto_pause_rules"] = msgspec.to_builtins(data.auto_pause_rules)
+        program_id = parse_uuid(program_id)
         async with runtime.db.connection() as conn:
-            if data.did_pool is not None:
-                pool = [parse_uuid(d, "didPool") for d in data.did_pool]
-                await _check_did_pool(conn, org_id, pool)
-                changes["did_pool"] = pool
-            row = await repo.update_program(conn, org_id, parse_uuid(program_id), changes)
+            row = await programs.get_program(conn, org_id, program_id, for_update=True)
             if row is None:
                 raise errors.program_not_found()
-            return await _program_response(conn, row)
+            changes = await _changes(conn, row, data, org_id)
+            updated = await programs.update_program(conn, org_id, program_id, changes)
+            assert updated is not None
+            return (await _responses(conn, org_id, [updated], org_timezone))[0]
 
     @put(
         "/{program_id:str}",
         operation_id="replaceProgram",
-        summary="Update a program (partial, like PATCH)",
+        summary="Update a program (partial, like PATCH: absent fields are kept, null clears)",
         status_code=200,
         responses=PROGRAM_WRITE_ERRORS,
     )
@@ -403,14 +582,15 @@ class ProgramController(Controller):
         program_id: FromPath[str],
         data: JSONBody[UpdateProgramRequest],
         org_id: NamedDependency[str],
+        org_timezone: NamedDependency[str],
         runtime: NamedDependency[Runtime],
     ) -> ProgramResponse:
-        return await self._update(program_id, data, org_id, runtime)
+        return await self._update(program_id, data, org_id, org_timezone, runtime)
 
     @patch(
         "/{program_id:str}",
         operation_id="updateProgram",
-        summary="Update a program (partial)",
+        summary="Update a program (partial: absent fields are kept, null clears)",
         status_code=200,
         responses=PROGRAM_WRITE_ERRORS,
     )
@@ -419,23 +599,35 @@ class ProgramController(Controller):
         program_id: FromPath[str],
         data: JSONBody[UpdateProgramRequest],
         org_id: NamedDependency[str],
+        org_timezone: NamedDependency[str],
         runtime: NamedDependency[Runtime],
     ) -> ProgramResponse:
-        return await self._update(program_id, data, org_id, runtime)
+        return await self._update(program_id, data, org_id, org_timezone, runtime)
 
     @delete(
         "/{program_id:str}",
         operation_id="deleteProgram",
         summary="Delete a program (soft)",
         status_code=200,
-        responses=error_responses(400, 401, 404, e404=PROGRAM_NOT_FOUND),
+        responses=error_responses(
+            400,
+            401,
+            404,
+            409,
+            e404=PROGRAM_NOT_FOUND,
+            e409="ProgramStatusConflictError: the program has an unfinished execution (cancel it first)",
+        ),
     )
     async def remove(
         self, program_id: FromPath[str], org_id: NamedDependency[str], runtime: NamedDependency[Runtime]
     ) -> MessageResponse:
+        program_id = parse_uuid(program_id)
         async with runtime.db.connection() as conn:
-            if not await repo.delete_program(conn, org_id, parse_uuid(program_id)):
+            if await programs.get_program(conn, org_id, program_id, for_update=True) is None:
                 raise errors.program_not_found()
+            if await repo.live_execution_of_program(conn, program_id):
+                raise program_errors.program_has_unfinished_execution()
+            await programs.delete_program(conn, org_id, program_id)
         return MessageResponse(message="Program deleted")
 
     @post(
@@ -459,3 +651,104 @@ class ProgramController(Controller):
         """201 ``{"executionId"}``: the execution is created (a `draft` program becomes `active`)."""
         execution_id = await scheduler.launch(org_id, parse_uuid(program_id))
         return LaunchResponse(execution_id=execution_id)
+
+
+async def _changes(conn: repo.Conn, row: repo.Row, data: UpdateProgramRequest, org_id: str) -> dict[str, Any]:
+    """The columns an update changes, after every check (statuses, mode, times, pool)."""
+    given = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not UNSET}
+    changes: dict[str, Any] = {}
+    status = await _status_change(conn, row, given.pop("status", None), bool(given))
+    if status is not None:
+        changes["status"] = status
+    if "trigger_condition" in given and row["mode"] != "live":
+        _mode_rules(row["mode"], audience_id=row["audience_id"], has_trigger=True)
+    start_at = given.get("start_at", row["start_at"])
+    stop_at = given.get("stop_at", row["stop_at"])
+    if "start_at" in given or "stop_at" in given:
+        _check_times(start_at, stop_at, stop_given="stop_at" in given)
+    for key in ("name", "description", "start_at", "stop_at", "concurrency", "calls_per_second", "recipient_timezones"):
+        if key in given:
+            changes[key] = given[key]
+    if "timezone" in given:
+        changes["timezone"] = _timezone(given["timezone"])
+    if "trigger_condition" in given:
+        changes["trigger_condition"] = _builtins(given["trigger_condition"])
+    if "retry_strategy" in given:
+        changes["retry_strategy"] = normalize_retry_strategy(given["retry_strategy"])
+    if "pause_windows" in given:
+        changes["pause_windows"] = normalize_pause_windows(_builtins(given["pause_windows"]))
+    if "auto_pause_rules" in given:
+        changes["auto_pause_rules"] = normalize_auto_pause_rules(_builtins(given["auto_pause_rules"]))
+    if "did_pool" in given:
+        changes["did_pool"] = await _checked_pool(conn, org_id, given["did_pool"])
+    return changes
+
+
+async def _status_change(conn: repo.Conn, row: repo.Row, requested: str | None, other_changes: bool) -> str | None:
+    """Updates archive and un-archive; ``draft`` → ``active`` is the launch's. An archived program
+    takes no other change until it is un-archived (in the same request is fine)."""
+    current = row["status"]
+    if current == "archived":
+        if requested in (None, "archived"):
+            if other_changes:
+                raise program_errors.archived_program_unchanged()
+            return None
+        restored = "active" if await repo.execution_count(conn, str(row["id"])) else "draft"
+        if requested != restored:
+            raise program_errors.status_not_settable(current, requested)
+        return restored
+    if requested is None or requested == current:
+        return None
+    if requested == "archived":
+        return "archived"
+    raise program_errors.status_not_settable(current, requested)
+
+
+# -- the organization's calling limits --------------------------------------------------------
+def _limits(row: repo.Row | None) -> CallingLimitsResponse:
+    if row is None:
+        d = programs.limit_settings().org_defaults
+        return CallingLimitsResponse(
+            max_concurrent_calls=d.max_concurrent_calls,
+            max_calls_per_second=d.max_calls_per_second,
+            is_default=True,
+            updated_at=None,
+        )
+    return CallingLimitsResponse(
+        max_concurrent_calls=int(row["max_concurrent_calls"]),
+        max_calls_per_second=float(row["max_calls_per_second"]),
+        is_default=False,
+        updated_at=row["updated_at"],
+    )
+
+
+class CallingLimitsController(Controller):
+    """Callcast extension: the organization's limits over all its programs' calls."""
+
+    path = "/api/calling-limits"
+    tags = ["Calling limits"]
+
+    @get(
+        "/",
+        operation_id="getCallingLimits",
+        summary="The organization's calling limits (the service's defaults until it sets its own)",
+        status_code=200,
+        responses=error_responses(400, 401),
+    )
+    async def get(self, org_id: NamedDependency[str], runtime: NamedDependency[Runtime]) -> CallingLimitsResponse:
+        async with runtime.db.connection() as conn:
+            return _limits(await programs.org_limits_row(conn, parse_uuid(org_id, "organizationId")))
+
+    @put(
+        "/",
+        operation_id="putCallingLimits",
+        summary="Set the organization's calling limits (both values; a program's own lower limit still wins)",
+        status_code=200,
+        responses=error_responses(400, 401),
+    )
+    async def put(
+        self, data: JSONBody[CallingLimitsRequest], org_id: NamedDependency[str], runtime: NamedDependency[Runtime]
+    ) -> CallingLimitsResponse:
+        limits = CallingLimits(data.max_concurrent_calls, data.max_calls_per_second)
+        async with runtime.db.connection() as conn:
+            return _limits(await programs.put_org_limits(conn, parse_uuid(org_id, "organizationId"), limits))
