@@ -1,8 +1,19 @@
 """Events of the scheduler's event-sourced aggregates.
 
-- ``programs.<org>.execution.<executionId>``: ExecutionLaunched, JobsEnrolled, ExecutionCompleted
+- ``programs.<org>.execution.<executionId>``: ExecutionLaunched, JobsEnrolled, then the lifecycle:
+  ExecutionStarted (``scheduled`` → ``running`` at ``startAt``), ExecutionPaused / ExecutionResumed,
+  and one final event: ExecutionCompleted, ExecutionStopped (``stopAt``) or ExecutionCancelled.
 - ``programs.<org>.job.<jobId>``: AttemptDispatched, RetryScheduled, JobCompleted; a test call's
   job (``POST /api/flows/execute``): TestCallRequested, then JobCompleted (no execution, no retry)
+
+Every append to an execution's subject carries the subject's expected last sequence and a
+``Nats-Msg-Id`` derived from what it is about: ``execution-<id>-launched``, ``-jobs-<chunk>``,
+``-started``, ``-pause-<n>`` / ``-resume-<n>`` (the n-th pause and the resume that follows it),
+``-completed``, ``-stopped``, ``-cancelled``.
+
+A stopped or cancelled execution has no event per skipped job: the execution's event implies that
+every job neither final nor in progress (``pending``, ``pending_retry``) is ``skipped``. A job in
+progress then still ends with its own JobCompleted, never retried.
 """
 
 from __future__ import annotations
@@ -87,10 +98,13 @@ class RetryScheduled(Event, frozen=True, kw_only=True):
     attempt_number: int
     not_before: datetime
     last_outcome: str
+    #: ``dialer_lost`` when the scheduler closed the previous attempt after its lease ran out.
+    last_outcome_reason: str | None = None
 
 
 class JobCompleted(Event, frozen=True, kw_only=True):
-    """The job reached its final state: ``status`` is ``completed`` or ``failed``.
+    """The job reached its final state: ``status`` is ``completed`` or ``failed`` (``skipped`` when
+    its execution was cancelled or stopped before its queued call was made).
     ``execution_id`` is null for a test call's job."""
 
     job_id: str
@@ -98,6 +112,10 @@ class JobCompleted(Event, frozen=True, kw_only=True):
     status: str
     outcome: str
     attempts: int
+    #: Why, when the scheduler decided the outcome itself: ``dialer_lost`` (the attempt's call
+    #: events stopped for longer than the scheduler's lease), ``execution_cancelled``,
+    #: ``execution_stopped`` (a retry that the execution's end called off).
+    outcome_reason: str | None = None
 
 
 class ExecutionCancelled(Event, frozen=True, kw_only=True):
@@ -117,3 +135,38 @@ class ExecutionCompleted(Event, frozen=True, kw_only=True):
     status: str
     contacts_completed: int
     contacts_failed: int
+
+
+class ExecutionStarted(Event, frozen=True, kw_only=True):
+    """A ``scheduled`` execution reached its ``startAt``: it is ``running``."""
+
+    execution_id: str
+
+
+class ExecutionPaused(Event, frozen=True, kw_only=True):
+    """No new call starts until ExecutionResumed; calls in progress go on, retries keep their
+    times. ``reason`` is ``manual`` (``PATCH .../pause``: status ``paused``) or ``threshold`` (an
+    auto-pause rule on ``node_id`` reached its threshold: status ``paused_threshold``)."""
+
+    execution_id: str
+    reason: str = "manual"
+    node_id: str | None = None
+    #: How many times ``node_id`` had run when the rule fired.
+    node_count: int | None = None
+
+
+class ExecutionResumed(Event, frozen=True, kw_only=True):
+    """The execution is ``running`` again. ``auto_pause_rules``, when not null, replace the
+    execution's rules (an empty list removes them); counters of rules with ``resetOnResume``
+    start again from zero."""
+
+    execution_id: str
+    auto_pause_rules: list[dict[str, Any]] | None = None
+
+
+class ExecutionStopped(Event, frozen=True, kw_only=True):
+    """``stopAt`` was reached: the execution ended for good; its jobs neither final nor in
+    progress are ``skipped`` and no retry is scheduled any more."""
+
+    execution_id: str
+    reason: str = "stop_at"
