@@ -38,6 +38,7 @@ def problem(description: str) -> ResponseSpec:
 _ERRORS = {
     400: problem("VALIDATION_FAILED (fieldErrors name each bad field) or a named domain error"),
     401: problem("No organization: the gateway did not authenticate the request"),
+    403: problem("The organization may not change this resource"),
     404: problem("Not found in the caller's organization"),
     409: problem("The resource's state does not allow the action"),
 }
@@ -85,9 +86,52 @@ Choices where the public documentation is silent or ambiguous:
   `AudienceEmptyError`; 404 `FlowNotFoundError` when the program's flow was deleted.
 - **Counters** of an execution always add up to `totalContacts`: `contactsPending` includes the
   retry queue, `contactsInProgress` is queued or dialling.
-- **DIDs**: `GET /dids` and `/dids/available` list the organization's and the shared DIDs
-  (`available`: active ones only); a `didPool` entry of another organization answers 404
-  `DidNotFoundError`, an inactive one 400 `DidNotActiveError`. Deletes are soft.
-- `concurrency` on a program is a Callcast extension: how many of its calls may be up at once
-  (1–1000, default 10).
+- **DIDs**: `GET /dids` lists the organization's own and the shared DIDs (filters `status`,
+  `isShared`, `organizationId`; `search` matches number and description as a plain substring);
+  `GET /dids/available` the ones it may call from: its own and the shared ones, `active` only.
+  Shared DIDs (`isShared: true`, `organizationId: null`) belong to the platform (the operator adds
+  them in the database): every organization sees and may use them, none may change, delete or
+  assign them (403 `FORBIDDEN`). A number appears once among an organization's DIDs (409
+  `DidAlreadyExistsError`). Another organization's DID answers 404 `DidNotFoundError` for every
+  action. Deletes are soft; executions already launched keep the caller ids pinned at launch.
+- **Assigning a DID** (`AssignDidRequest {organizationId}`): `POST /dids/{id}/assign` moves one
+  of the organization's own DIDs to `organizationId` (it is no longer the caller's; assigning it
+  to its owner changes nothing). The scheduler does not know which organizations exist: the id is
+  checked to be a UUID only.
+- **didPool**: every entry must be visible to the organization (404 `DidNotFoundError`), not
+  `inactive` (400 `DidNotActiveError`) and not `reserved` (400 `DidNotAccessibleError`: a reserved
+  number is held back, not yet available to calls); an entry named twice is a 400 naming
+  `didPool[i]`. DIDs deleted since are left out of the answered pool and of launches.
+- **Programs**: `stopAt` must be after `startAt` and in the future when it is set; timestamps
+  need a timezone. `mode: batch` needs `audienceId` and refuses `triggerCondition`; `mode: live`
+  needs `triggerCondition {attributeName, offsetDays? (−366…366, default 0), time? {hour, minute}}`
+  (Callcast's reading of the undocumented keys: call on the attribute's date shifted by
+  `offsetDays`, at `time` in the program's zone). `attributeName` must be a custom attribute's
+  `name` (slug); that it names an existing `date` attribute is not checked yet. Live programs are
+  stored but not launchable yet. `flowId`, `audienceId` and `mode` are bound at creation (§8.6):
+  an update naming them is a 400. Flow and audience are checked at launch
+  (`FlowNotFoundError`, `AudienceEmptyError`).
+- **Updates** (`PUT` and `PATCH` alike) are partial: an absent field is kept, `null` clears an
+  optional one (`description`, `startAt`, `stopAt`, `pauseWindows`, `autoPauseRules`,
+  `callsPerSecond`, `timezone`; `retryStrategy: null` means `none`). A running execution keeps
+  the settings it was launched with.
+- **Program statuses**: `draft` until the first launch, then `active` (only a launch does that).
+  An update with `status: archived` archives it; an archived program answers 409
+  `ProgramStatusConflictError` to launches and to every update except un-archiving, which names
+  the status it had (`draft` if never launched, else `active`; the other value is a 409) and may
+  carry other changes. `DELETE` is soft and answers 409 `ProgramStatusConflictError` while the
+  program has an unfinished execution (cancel it first).
+- **Pause windows** are validated and answered in their normal form (weekdays in the digest's
+  order, items sorted, `advanced` in UTC); **auto-pause rules** with `resetOnResume` (default false).
+- **Callcast program settings**: `concurrency` (calls up at once, 1–100000, default 10),
+  `callsPerSecond` (> 0, ≤ 10000; null: no program limit), `timezone` (an IANA zone overriding
+  the organization's; answered: `timezone` is the effective zone, `timezoneOverride` the
+  program's own setting or null), `recipientTimezones` (true: windows apply in each recipient's
+  zone, from the number or the contact's `timezone` attribute).
+- **Calling limits** (Callcast extension): `GET /calling-limits` and `PUT /calling-limits
+  {maxConcurrentCalls (1–100000), maxCallsPerSecond (> 0, ≤ 10000)}` are the organization's
+  limits over all its programs; until it sets them it has the service's defaults
+  (`CALLCAST_SCHEDULER_ORG_MAX_CONCURRENCY`, default 100; `CALLCAST_SCHEDULER_ORG_MAX_CPS`,
+  default 10; `isDefault: true`). For each program, the lower of its limit and the
+  organization's wins.
 """
