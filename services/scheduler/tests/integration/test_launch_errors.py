@@ -66,6 +66,20 @@ async def test_launching_when_every_did_was_deleted_answers_empty_did_pool_error
     _problem(await _launch(tenant, campaign.program_id), 400, "EmptyDidPoolError")
 
 
+async def test_launching_when_every_did_was_switched_off_or_given_away_answers_empty_did_pool_error(
+    tenant: Tenant, other_tenant: Tenant
+) -> None:
+    campaign = await tenant.campaign(caller_ids=("+212522000033", "+212522000034"))
+    inactive, given = campaign.did_ids
+    switched = await tenant.app.client.put(f"/api/dids/{inactive}", json={"status": "inactive"}, headers=tenant.headers)
+    assert switched.status_code == 200, switched.text
+    assigned = await tenant.app.client.post(
+        f"/api/dids/{given}/assign", json={"organizationId": other_tenant.org_id}, headers=tenant.headers
+    )
+    assert assigned.status_code == 200, assigned.text
+    _problem(await _launch(tenant, campaign.program_id), 400, "EmptyDidPoolError")
+
+
 async def test_launching_an_unknown_program_answers_program_not_found_error(tenant: Tenant) -> None:
     _problem(await _launch(tenant, str(uuid.uuid4())), 404, "ProgramNotFoundError")
     body = _problem(await _launch(tenant, "not-a-uuid"), 400, "VALIDATION_FAILED")
