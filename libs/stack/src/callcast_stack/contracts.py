@@ -51,7 +51,16 @@ CHANNELS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "programs.{orgId}.execution.{executionId}": (
         "scheduler",
         "PROGRAMS",
-        ("ExecutionLaunched", "JobsEnrolled", "ExecutionCancelled", "ExecutionCompleted"),
+        (
+            "ExecutionLaunched",
+            "JobsEnrolled",
+            "ExecutionStarted",
+            "ExecutionPaused",
+            "ExecutionResumed",
+            "ExecutionStopped",
+            "ExecutionCancelled",
+            "ExecutionCompleted",
+        ),
     ),
     "programs.{orgId}.job.{jobId}": (
         "scheduler",

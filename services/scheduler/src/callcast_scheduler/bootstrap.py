@@ -10,7 +10,7 @@ from nats.aio.subscription import Subscription
 from callcast_runtime.service import Runtime, ServiceSpec
 from callcast_scheduler.entrypoints import events
 from callcast_scheduler.entrypoints.executions_http import ExecutionController
-from callcast_scheduler.entrypoints.http import DidController, ProgramController
+from callcast_scheduler.entrypoints.http import CallingLimitsController, DidController, ProgramController
 from callcast_scheduler.entrypoints.openapi import OPENAPI_DESCRIPTION
 from callcast_scheduler.entrypoints.test_call_rpc import subscribe_test_call_responder
 from callcast_scheduler.handlers import Scheduler
@@ -40,7 +40,7 @@ def build_spec() -> ServiceSpec:
 
     return ServiceSpec(
         name="scheduler",
-        route_handlers=[DidController, ProgramController, ExecutionController],
+        route_handlers=[DidController, ProgramController, ExecutionController, CallingLimitsController],
         migrations=MIGRATIONS,
         wire=_wire,
         register_subscribers=events.register,
