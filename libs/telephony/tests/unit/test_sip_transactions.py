@@ -139,7 +139,7 @@ async def test_a_2xx_is_passed_up_and_later_2xx_go_to_the_core() -> None:
     invite = _request()
     extra: list[SipResponse] = []
     transaction = InviteClientTransaction(sender, invite, TRUNK, SipTimers(t1=0.05))
-    transaction.on_extra_2xx = extra.append
+    transaction.on_extra_2xx = lambda _transaction, response: extra.append(response)
     transaction.start()
     ok = _response(invite, 200, "OK")
     transaction.on_response(ok)
@@ -156,7 +156,7 @@ async def test_a_finished_invite_transaction_lets_go_of_the_callers_callbacks() 
     invite = _request()
     provisionals: list[SipResponse] = []
     transaction = InviteClientTransaction(sender, invite, TRUNK, SipTimers(t1=0.05), on_provisional=provisionals.append)
-    transaction.on_extra_2xx = lambda _: None
+    transaction.on_extra_2xx = lambda _transaction, _response: None
     transaction.start()
     transaction.on_response(_response(invite, 180, "Ringing"))
     transaction.on_response(_response(invite, 200, "OK"))

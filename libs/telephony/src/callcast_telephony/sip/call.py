@@ -111,7 +111,10 @@ class SipCall:
             self.rtp.stop_playback()
             try:
                 transaction = self._control.send_in_dialog(self, "BYE")
-                response = await transaction.final
+                try:
+                    response = await transaction.final
+                finally:
+                    transaction.release()  # Timer K lingers with bytes only
                 self.bye_status = response.status
                 if response.status >= 300:
                     log.info("BYE for %s answered %s", self.call_id, response.status)

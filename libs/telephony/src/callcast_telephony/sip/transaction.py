@@ -13,6 +13,12 @@ absorbs retransmitted finals.
 
 Over a reliable transport (TCP) the transport does the retransmitting: Timers A and E are not
 set (§17.1.1.2, §17.1.2.2) and Timers D and K are zero; Timers B, F and M still run.
+
+Memory: a finished transaction lingers for up to 32 s, so at 200 calls/s thousands of them are
+alive at once and every full garbage collection walks them. Once the TU has taken the final
+(:meth:`ClientTransaction.release`) a lingering transaction keeps only bytes and keys: the
+request as sent (re-parsed on the rare path that needs it, a forked 2xx), its match key, the
+ACK to repeat, the first 2xx's To tag — no parsed messages, future or event.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from .headers import Headers
-from .message import SipRequest, SipResponse
+from .message import SipRequest, SipResponse, parse_message
 
 log = logging.getLogger(__name__)
 
@@ -73,11 +79,12 @@ class ClientTransaction:
         branch = request.top_via.branch
         if not branch:
             raise ValueError("request has no Via branch")
-        self.request = request
+        self._request: SipRequest | None = request
+        self.method = request.method
         self.destination = destination
         self.timers = timers
         self.key = (branch, request.method)
-        self.final: asyncio.Future[SipResponse] = asyncio.get_running_loop().create_future()
+        self._final: asyncio.Future[SipResponse] | None = asyncio.get_running_loop().create_future()
         self.state = "init"
         self._sender = sender
         self._data = request.to_bytes()
@@ -87,6 +94,39 @@ class ClientTransaction:
         self.retransmissions = 0
         self.reliable = bool(getattr(sender, "reliable", False))
         self._resent_after_loss = False
+
+    @property
+    def request(self) -> SipRequest:
+        """The request as sent; after :meth:`release`, parsed again from its bytes."""
+        if self._request is not None:
+            return self._request
+        parsed = parse_message(self._data)
+        assert isinstance(parsed, SipRequest)
+        return parsed
+
+    @property
+    def final(self) -> asyncio.Future[SipResponse]:
+        """Resolves with the final response (or TransactionTimeout / TransportError)."""
+        if self._final is None:
+            raise RuntimeError(f"{self.method} {self.key[0]}: final already released")
+        return self._final
+
+    @property
+    def released(self) -> bool:
+        return self._final is None
+
+    def release(self) -> None:
+        """The TU has taken the final: drop the parsed request and the future (with its parsed
+        response) so that what lingers for Timers D/K/M holds no tracked objects of this call."""
+        if self._final is None or not self._final.done():
+            return  # nothing taken yet
+        self._final = None
+        self._request = None
+
+    def _fail(self, error: TransactionTimeout) -> None:
+        if self._final is not None and not self._final.done():
+            self._final.set_exception(error)
+            self._final.exception()  # mark retrieved: fire-and-forget (CANCEL) must not log noise
 
     def start(self) -> None:
         self._sender.register(self)
@@ -109,10 +149,8 @@ class ClientTransaction:
         """§8.1.3.1: a transport failure is treated like a timeout, but reported at once."""
         if self.state == "terminated":
             return
-        log.info("%s %s: transport error: %s", self.request.method, self.key[0], why)
-        if not self.final.done():
-            self.final.set_exception(TransportError(why))
-            self.final.exception()
+        log.info("%s %s: transport error: %s", self.method, self.key[0], why)
+        self._fail(TransportError(why))
         self.terminate()
 
     def terminate(self) -> None:
@@ -120,10 +158,9 @@ class ClientTransaction:
         for handle in (self._retransmit_handle, self._timeout_handle, self._linger_handle):
             if handle is not None:
                 handle.cancel()
+        self._retransmit_handle = self._timeout_handle = self._linger_handle = None
         self._sender.unregister(self)
-        if not self.final.done():
-            self.final.set_exception(TransactionTimeout("transaction terminated"))
-            self.final.exception()  # mark retrieved: nobody may be waiting any more
+        self._fail(TransactionTimeout("transaction terminated"))
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -153,10 +190,8 @@ class ClientTransaction:
             self._timeout_handle = None
 
     def _on_timeout(self) -> None:
-        log.info("%s %s timed out", self.request.method, self.key[0])
-        if not self.final.done():
-            self.final.set_exception(TransactionTimeout(f"{self.request.method} timed out"))
-            self.final.exception()  # fire-and-forget transactions (CANCEL) must not log noise
+        log.info("%s %s timed out", self.method, self.key[0])
+        self._fail(TransactionTimeout(f"{self.method} timed out"))
         self.terminate()
 
     def _linger(self, seconds: float) -> None:
@@ -175,15 +210,37 @@ class InviteClientTransaction(ClientTransaction):
         timers: SipTimers,
         *,
         on_provisional: Callable[[SipResponse], None] | None = None,
-        on_extra_2xx: Callable[[SipResponse], None] | None = None,
+        on_extra_2xx: Callable[[InviteClientTransaction, SipResponse], None] | None = None,
     ) -> None:
         super().__init__(sender, request, destination, timers)
         self.on_provisional = on_provisional
+        # Called with (this transaction, response): one handler shared by every transaction
+        # (e.g. a user agent's bound method made once), so none holds a per-call closure.
         self.on_extra_2xx = on_extra_2xx
-        self.provisional_received = asyncio.Event()
+        self.provisional_seen = False
+        self._provisional_event: asyncio.Event | None = None
         self._ack: bytes | None = None
+        #: To tag of the first 2xx: tells a retransmission (same tag) from a fork.
+        self.first_2xx_to_tag: str | None = None
+        #: The TU's ACK for the first 2xx and where it went, set once sent: repeated for each
+        #: retransmitted 2xx during Timer M, even after the call itself has ended.
+        self.ack_2xx: tuple[bytes, Address] | None = None
         # Retransmissions of the first 2xx that arrived before the TU had sent its ACK.
         self.unacked_2xx = 0
+
+    @property
+    def provisional_received(self) -> asyncio.Event:
+        """Set by the first 1xx (made on demand: only a ring timeout before any 1xx waits on it)."""
+        if self._provisional_event is None:
+            self._provisional_event = asyncio.Event()
+            if self.provisional_seen:
+                self._provisional_event.set()
+        return self._provisional_event
+
+    def release(self) -> None:
+        super().release()
+        if self.released:
+            self._provisional_event = None
 
     def _start_timers(self) -> None:
         self.state = "calling"
@@ -205,7 +262,9 @@ class InviteClientTransaction(ClientTransaction):
                 self.state = "proceeding"
                 self._stop_retransmitting()
                 self._stop_timeout()  # Timer B only guards the "calling" state
-                self.provisional_received.set()
+                self.provisional_seen = True
+                if self._provisional_event is not None:
+                    self._provisional_event.set()
                 if self.on_provisional is not None:
                     self.on_provisional(response)
         elif status < 300:
@@ -214,10 +273,11 @@ class InviteClientTransaction(ClientTransaction):
                 self._stop_retransmitting()
                 self._stop_timeout()
                 self.on_provisional = None  # see _drop_progress_callback
+                self.first_2xx_to_tag = response.to.tag
                 self.final.set_result(response)
                 self._linger(self.timers.timeout)  # Timer M
             elif self.state == "accepted" and self.on_extra_2xx is not None:
-                self.on_extra_2xx(response)
+                self.on_extra_2xx(self, response)
         elif self.state in ("calling", "proceeding"):
             self.state = "completed"
             self._stop_retransmitting()
@@ -238,8 +298,8 @@ class InviteClientTransaction(ClientTransaction):
         # Provisionals mean nothing after a final, and the callbacks hold the caller's call state
         # (its RTP session, queues, tasks): dropped here, that is freed by reference counting when
         # the call ends instead of living on for Timer M (32 s) — hundreds of thousands of tracked
-        # objects at 200 calls/s, which made every full collection long. ``on_extra_2xx`` usually
-        # refers back to this transaction (a cycle only the collector frees): dropped on terminate.
+        # objects at 200 calls/s, which made every full collection long. ``on_extra_2xx`` is only
+        # needed while Timer M runs: dropped on terminate.
         self.on_provisional = None
         self.on_extra_2xx = None
 

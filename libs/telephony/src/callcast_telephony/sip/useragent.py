@@ -23,7 +23,6 @@ import secrets
 import socket
 import time
 from collections.abc import Callable
-from functools import partial
 
 from ..rtp.session import DEFAULT_INACTIVITY_TIMEOUT, RtpSession
 from .call import SipCall
@@ -102,6 +101,8 @@ class SipUserAgent:
         self._inviting: set[asyncio.Future[None]] = set()
         self._background: set[NonInviteClientTransaction] = set()
         self._orphan_acks: dict[tuple[str, str], tuple[bytes, Address]] = {}
+        # One bound method shared by every INVITE transaction (none holds a per-call closure).
+        self._extra_2xx_handler = self._on_extra_2xx
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -237,8 +238,8 @@ class SipUserAgent:
                 self.next_hop,
                 self.timers,
                 on_provisional=progress.on_provisional,
+                on_extra_2xx=self._extra_2xx_handler,
             )
-            transaction.on_extra_2xx = partial(self._on_extra_2xx, transaction)
             try:
                 final, cancelled = await self._await_final(transaction, deadline)
             except TransportError:
@@ -250,25 +251,28 @@ class SipUserAgent:
             except asyncio.CancelledError:
                 self._abandon(transaction)
                 raise
-            if final is None:  # CANCEL sent, but no final answer came back within 64*T1
-                result.outcome, result.reason = "no_answer", RING_TIMEOUT_REASON
+            try:
+                if final is None:  # CANCEL sent, but no final answer came back within 64*T1
+                    result.outcome, result.reason = "no_answer", RING_TIMEOUT_REASON
+                    return
+                result.sip_status = final.status
+                if final.status in (401, 407) and credentials and authorization is None:
+                    authorization = answer_challenge(final, invite, credentials)
+                    if authorization is not None:
+                        cseq += 1  # same Call-ID and From tag, new CSeq (§22.2)
+                        continue
+                if 200 <= final.status < 300:
+                    try:
+                        await self._establish(transaction, final, rtp, result, progress.early_answer)
+                    except asyncio.CancelledError:
+                        if result.call is None and final.call_id not in self._calls:
+                            self._reject_2xx(invite, final)  # answered but nobody will talk: ACK+BYE
+                        raise
+                    return
+                result.outcome, result.reason = outcome_for_final(final.status, final.reason, cancelled=cancelled)
                 return
-            result.sip_status = final.status
-            if final.status in (401, 407) and credentials and authorization is None:
-                authorization = answer_challenge(final, invite, credentials)
-                if authorization is not None:
-                    cseq += 1  # same Call-ID and From tag, new CSeq (§22.2)
-                    continue
-            if 200 <= final.status < 300:
-                try:
-                    await self._establish(transaction, final, rtp, result, progress.early_answer)
-                except asyncio.CancelledError:
-                    if result.call is None and final.call_id not in self._calls:
-                        self._reject_2xx(invite, final)  # answered but nobody will talk: ACK+BYE
-                    raise
-                return
-            result.outcome, result.reason = outcome_for_final(final.status, final.reason, cancelled=cancelled)
-            return
+            finally:
+                transaction.release()  # lingering for Timer D/M keeps bytes only
 
     async def _await_final(
         self, transaction: InviteClientTransaction, deadline: float
@@ -281,7 +285,7 @@ class SipUserAgent:
             return await asyncio.wait_for(asyncio.shield(transaction.final), remaining), False
         except TimeoutError:
             pass
-        if not transaction.final.done() and not transaction.provisional_received.is_set():
+        if not transaction.final.done() and not transaction.provisional_seen:
             # §9.1: a CANCEL must not precede the first provisional; wait for one, a final
             # answer, or Timer B.
             waiter: asyncio.Future[object] = loop.create_task(transaction.provisional_received.wait())
@@ -345,7 +349,12 @@ class SipUserAgent:
     def _run_in_background(self, transaction: NonInviteClientTransaction) -> None:
         # Keep a reference until it finishes: nobody awaits a CANCEL or an orphan BYE.
         self._background.add(transaction)
-        transaction.final.add_done_callback(lambda _: self._background.discard(transaction))
+
+        def finished(_: object) -> None:
+            self._background.discard(transaction)
+            transaction.release()
+
+        transaction.final.add_done_callback(finished)
         transaction.start()
 
     def _abandon(self, transaction: InviteClientTransaction) -> None:
@@ -356,12 +365,13 @@ class SipUserAgent:
                 response = future.result()
                 if 200 <= response.status < 300:
                     self._reject_2xx(transaction.request, response)
+            transaction.release()
 
         if transaction.final.done():
             on_final(transaction.final)
             return
         transaction.final.add_done_callback(on_final)
-        if transaction.provisional_received.is_set():
+        if transaction.provisional_seen:
             self._send_cancel(transaction)
         else:
             transaction.on_provisional = lambda _: self._send_cancel(transaction)
@@ -385,6 +395,7 @@ class SipUserAgent:
         for _ in range(1 + transaction.unacked_2xx):
             self._require_transport().send(ack, destination)
         transaction.unacked_2xx = 0
+        transaction.ack_2xx = (ack, destination)
         answer: SdpAnswer | None = early_answer
         if response.body or early_answer is None:
             # The 2xx's SDP is the answer; an unreliable 18x's SDP was only a preview of it.
@@ -429,11 +440,9 @@ class SipUserAgent:
 
     def _on_extra_2xx(self, transaction: InviteClientTransaction, response: SipResponse) -> None:
         """A 2xx after the first one, while the INVITE transaction is in "accepted" state."""
-        first = transaction.final.result()
-        if response.to.tag == first.to.tag:
-            call = self._calls.get(response.call_id)
-            if call is not None:
-                call.resend_ack()
+        if response.to.tag == transaction.first_2xx_to_tag:
+            if transaction.ack_2xx is not None:
+                self._require_transport().send(*transaction.ack_2xx)  # our ACK was lost
             else:
                 transaction.unacked_2xx += 1  # still establishing: _establish ACKs it too
             return
