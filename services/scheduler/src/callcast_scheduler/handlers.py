@@ -9,6 +9,7 @@ Each use case has its module; ``Scheduler`` assembles them.
 from __future__ import annotations
 
 from callcast_scheduler.dispatcher import DispatchHandlers
+from callcast_scheduler.execution_control import ExecutionControl
 from callcast_scheduler.launch import LaunchHandlers
 from callcast_scheduler.outcomes import OutcomeHandlers
 from callcast_scheduler.service_base import (
@@ -32,5 +33,5 @@ __all__ = [
 ]
 
 
-class Scheduler(LaunchHandlers, DispatchHandlers, TestCallHandlers, OutcomeHandlers):
+class Scheduler(LaunchHandlers, DispatchHandlers, TestCallHandlers, OutcomeHandlers, ExecutionControl):
     """Every use case of the scheduler, on one runtime."""

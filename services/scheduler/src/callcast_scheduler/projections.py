@@ -6,6 +6,7 @@ from datetime import datetime
 
 import msgspec
 
+from callcast_contracts.envelope import Event
 from callcast_contracts.events import (
     AttemptDispatched,
     AudienceDeleted,
@@ -13,8 +14,13 @@ from callcast_contracts.events import (
     AudienceMembersRemoved,
     ContactDeleted,
     ContactSaved,
+    ExecutionCancelled,
     ExecutionCompleted,
     ExecutionLaunched,
+    ExecutionPaused,
+    ExecutionResumed,
+    ExecutionStarted,
+    ExecutionStopped,
     FlowDeleted,
     FlowVersionSaved,
     JobCompleted,
@@ -25,18 +31,104 @@ from callcast_runtime.logging import get_logger
 from callcast_runtime.messaging import Delivery
 from callcast_runtime.projections import advance
 from callcast_scheduler.adapters import repository as repo
-from callcast_scheduler.service_base import (
-    SchedulerBase,
-    _now,
-)
+from callcast_scheduler.domain import execution_status as st
+from callcast_scheduler.domain.auto_pause import AutoPauseCounters
+from callcast_scheduler.service_base import SchedulerBase
 
 log = get_logger(__name__)
+
+LIFECYCLE_EVENTS = (
+    ExecutionStarted,
+    ExecutionPaused,
+    ExecutionResumed,
+    ExecutionStopped,
+    ExecutionCancelled,
+    ExecutionCompleted,
+)
+
+
+def status_after(ev: Event) -> str | None:
+    """The execution status a lifecycle event leaves (None for other events)."""
+    if isinstance(ev, ExecutionStarted | ExecutionResumed):
+        return st.RUNNING
+    if isinstance(ev, ExecutionPaused):
+        return st.PAUSED_THRESHOLD if ev.reason == "threshold" else st.PAUSED
+    if isinstance(ev, ExecutionStopped):
+        return st.STOPPED
+    if isinstance(ev, ExecutionCancelled):
+        return st.CANCELLED
+    if isinstance(ev, ExecutionCompleted):
+        return ev.status
+    return None
+
+
+async def lock_execution_counters(conn: repo.Conn, execution_id: str) -> None:
+    """Serialises what changes an execution's auto-pause counters (node counts, resumes) for the
+    transaction; always taken before the execution row, so the two never wait on each other."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 7))", (execution_id,))
+
+
+async def apply_lifecycle_event(conn: repo.Conn, ev: Event, seq: int, at: datetime) -> repo.Row | None:
+    """Apply an event of the execution's subject to its row (once: None when applied before).
+    The projection and the command that appended the event both call this, in a transaction.
+
+    Jobs are updated before the execution row (as the dispatcher does: its job updates lock the
+    row through the counting trigger), so the two never deadlock."""
+    status = status_after(ev)
+    if status is None:
+        return None
+    execution_id: str = ev.execution_id  # type: ignore[attr-defined]
+    if isinstance(ev, ExecutionStopped | ExecutionCancelled):
+        # No event per job: the execution's end implies that what is not final and not in
+        # progress is skipped. Harmless when applied a second time.
+        reason = "execution_stopped" if isinstance(ev, ExecutionStopped) else "execution_cancelled"
+        await repo.skip_open_jobs(conn, execution_id, reason)
+        return await repo.apply_execution_event(conn, execution_id, seq, at, status=status, end_reason=reason)
+    if isinstance(ev, ExecutionPaused):
+        return await repo.apply_execution_event(
+            conn,
+            execution_id,
+            seq,
+            at,
+            status=status,
+            pauses=ev.number,
+            pause_reason=ev.reason,
+            paused_node_id=ev.node_id,
+        )
+    if isinstance(ev, ExecutionResumed):
+        await lock_execution_counters(conn, execution_id)
+        before = await repo.execution_by_id(conn, execution_id)
+        if before is None or int(before["last_seq"]) >= seq:
+            return None
+        counters = AutoPauseCounters(rules=list(before["auto_pause_rules"] or []))
+        for row in await repo.auto_pause_counts(conn, execution_id):
+            counters.counts[row["node_id"]] = int(row["count"])
+            if row["fired"]:
+                counters.fired.add(row["node_id"])
+        counters.reset_on_resume(ev.auto_pause_rules)
+        await repo.save_auto_pause_counts(conn, execution_id, counters.counts, counters.fired)
+        changes: dict[str, object] = {"pause_reason": None, "paused_node_id": None}
+        if ev.auto_pause_rules is not None:
+            changes["auto_pause_rules"] = counters.rules or None
+        return await repo.apply_execution_event(conn, execution_id, seq, at, status=status, **changes)
+    if isinstance(ev, ExecutionCompleted):
+        return await repo.apply_execution_event(conn, execution_id, seq, at, status=status, end_reason="completed")
+    return await repo.apply_execution_event(conn, execution_id, seq, at, status=status)
 
 
 class ProjectionHandlers(SchedulerBase):
     async def _project_launched(
-        self, conn: repo.Conn, org_id: str, ev: ExecutionLaunched, at: datetime, traceparent: str | None
+        self,
+        conn: repo.Conn,
+        org_id: str,
+        ev: ExecutionLaunched,
+        at: datetime,
+        traceparent: str | None,
+        seq: int = 0,
     ) -> None:
+        # Running from the launch when it started at once, else scheduled until ExecutionStarted:
+        # decided by the event's own time, so a replay gives the same row.
+        running = ev.scheduled_start_at <= at
         await repo.insert_execution(
             conn,
             id=ev.execution_id,
@@ -45,7 +137,7 @@ class ProjectionHandlers(SchedulerBase):
             audience_id=ev.audience_id,
             flow_id=ev.flow_id,
             flow_version=ev.flow_version,
-            status="running" if ev.scheduled_start_at <= _now() else "scheduled",
+            status=st.RUNNING if running else st.SCHEDULED,
             total_contacts=ev.total_contacts,
             caller_ids=ev.caller_ids,
             retry_strategy=ev.retry_strategy,
@@ -53,14 +145,18 @@ class ProjectionHandlers(SchedulerBase):
             scheduled_start_at=ev.scheduled_start_at,
             scheduled_stop_at=ev.scheduled_stop_at,
             created_at=at,
+            timezone=ev.timezone,
+            pause_windows=ev.pause_windows,
+            recipient_timezones=ev.recipient_timezones,
+            auto_pause_rules=ev.auto_pause_rules,
+            calls_per_second=ev.calls_per_second,
+            last_seq=seq,
         )
         if traceparent:
             await conn.execute(
                 "UPDATE executions SET traceparent = %s WHERE id = %s AND traceparent IS NULL",
                 (traceparent, ev.execution_id),
             )
-        if ev.scheduled_start_at <= _now():
-            await repo.set_execution_status(conn, ev.execution_id, "running", at)
 
     async def project_contacts(self, d: Delivery) -> None:
         ev, org_id = d.envelope.data, d.envelope.org_id
@@ -101,19 +197,22 @@ class ProjectionHandlers(SchedulerBase):
         async with self.rt.db.connection() as conn, conn.transaction():
             if not await advance(conn, "programs", d.seq):
                 return
+            at = d.envelope.occurred_at
             if isinstance(ev, ExecutionLaunched):
-                await self._project_launched(conn, org_id, ev, d.envelope.occurred_at, d.headers.get("traceparent"))
+                await self._project_launched(conn, org_id, ev, at, d.headers.get("traceparent"), d.seq)
             elif isinstance(ev, JobsEnrolled):
                 await repo.insert_jobs(
                     conn, org_id, ev.execution_id, [(j.job_id, j.contact_id, j.phone) for j in ev.jobs]
                 )
             elif isinstance(ev, AttemptDispatched):
-                await repo.job_dispatched(conn, ev.job_id, ev.attempt_number)
+                await repo.job_dispatched(conn, ev.job_id, ev.attempt_number, d.seq)
             elif isinstance(ev, RetryScheduled):
-                await repo.job_retry(conn, ev.job_id, ev.attempt_number, ev.not_before, ev.last_outcome)
+                await repo.job_retry(conn, ev.job_id, ev.attempt_number, ev.not_before, ev.last_outcome, d.seq)
             elif isinstance(ev, JobCompleted):
-                await repo.job_completed(conn, ev.job_id, ev.status, ev.outcome)
-            elif isinstance(ev, ExecutionCompleted):
-                await repo.set_execution_status(conn, ev.execution_id, ev.status, d.envelope.occurred_at)
-        if isinstance(ev, RetryScheduled | JobCompleted):
+                await repo.job_completed(
+                    conn, ev.job_id, ev.status, ev.outcome, d.seq, attempts=ev.attempts, reason=ev.outcome_reason
+                )
+            elif isinstance(ev, LIFECYCLE_EVENTS):
+                await apply_lifecycle_event(conn, ev, d.seq, at)
+        if isinstance(ev, RetryScheduled | JobCompleted | ExecutionStarted | ExecutionResumed):
             self._wake.set()

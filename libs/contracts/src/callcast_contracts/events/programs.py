@@ -149,6 +149,8 @@ class ExecutionPaused(Event, frozen=True, kw_only=True):
     auto-pause rule on ``node_id`` reached its threshold: status ``paused_threshold``)."""
 
     execution_id: str
+    #: The n-th pause of the execution (1, 2, ...): its msg-id is ``execution-<id>-pause-<n>``.
+    number: int = 1
     reason: str = "manual"
     node_id: str | None = None
     #: How many times ``node_id`` had run when the rule fired.
@@ -161,6 +163,8 @@ class ExecutionResumed(Event, frozen=True, kw_only=True):
     start again from zero."""
 
     execution_id: str
+    #: The number of the pause this resume ends (msg-id ``execution-<id>-resume-<n>``).
+    number: int = 1
     auto_pause_rules: list[dict[str, Any]] | None = None
 
 

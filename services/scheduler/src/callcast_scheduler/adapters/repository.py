@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
 import psycopg
 from psycopg.rows import DictRow
+
+from callcast_contracts import ids
 
 Conn = psycopg.AsyncConnection[DictRow]
 Row = dict[str, Any]
@@ -240,14 +242,31 @@ async def flow_version(conn: Conn, org_id: str, flow_id: str, version: int) -> R
 
 
 # -- executions and jobs (projection) ---------------------------------------------------------
+# Job counters (``executions.jobs_<status>``) are kept by triggers on ``jobs`` (migration 0002) in
+# the same transaction as each statement below: none of them counts jobs.
 async def insert_execution(conn: Conn, **v: Any) -> None:
-    v = {**v, "retry_strategy": _json(v["retry_strategy"])}
+    v = {
+        "timezone": "UTC",
+        "pause_windows": None,
+        "recipient_timezones": False,
+        "auto_pause_rules": None,
+        "calls_per_second": None,
+        "last_seq": 0,
+        **v,
+    }
+    v["retry_strategy"] = _json(v["retry_strategy"])
+    v["pause_windows"] = _json(v["pause_windows"])
+    v["auto_pause_rules"] = _json(v["auto_pause_rules"])
     await conn.execute(
         "INSERT INTO executions (id, org_id, program_id, audience_id, flow_id, flow_version, status, total_contacts,"
-        " caller_ids, retry_strategy, concurrency, scheduled_start_at, scheduled_stop_at, created_at, updated_at)"
+        " caller_ids, retry_strategy, concurrency, scheduled_start_at, scheduled_stop_at, created_at, updated_at,"
+        " actual_start_at, timezone, pause_windows, recipient_timezones, auto_pause_rules, calls_per_second, last_seq)"
         " VALUES (%(id)s, %(org_id)s, %(program_id)s, %(audience_id)s, %(flow_id)s, %(flow_version)s, %(status)s,"
         " %(total_contacts)s, %(caller_ids)s, %(retry_strategy)s, %(concurrency)s, %(scheduled_start_at)s,"
-        " %(scheduled_stop_at)s, %(created_at)s, %(created_at)s) ON CONFLICT (id) DO NOTHING",
+        " %(scheduled_stop_at)s, %(created_at)s, %(created_at)s,"
+        " CASE WHEN %(status)s = 'running' THEN %(created_at)s::timestamptz END, %(timezone)s, %(pause_windows)s,"
+        " %(recipient_timezones)s, %(auto_pause_rules)s, %(calls_per_second)s, %(last_seq)s)"
+        " ON CONFLICT (id) DO UPDATE SET last_seq = greatest(executions.last_seq, EXCLUDED.last_seq)",
         v,
     )
 
@@ -278,6 +297,7 @@ async def live_execution_of_program(conn: Conn, program_id: str) -> Row | None:
 
 
 async def job_states(conn: Conn, execution_id: str) -> dict[str, int]:
+    """Jobs per status, counted (diagnostics and tests: the counters must equal this)."""
     cur = await conn.execute(
         "SELECT status, count(*) AS n FROM jobs WHERE execution_id = %s GROUP BY status", (execution_id,)
     )
@@ -294,6 +314,39 @@ async def set_execution_status(conn: Conn, execution_id: str, status: str, at: d
     )
 
 
+async def apply_execution_event(
+    conn: Conn, execution_id: str, seq: int, at: datetime, *, status: str, **changes: Any
+) -> Row | None:
+    """Apply one lifecycle event (stream sequence ``seq``) to the execution row: its new status
+    and other columns. None when it was applied already (the projection and the command that
+    appended it both apply it; whichever comes second changes nothing)."""
+    values = dict(changes)
+    if "auto_pause_rules" in values:
+        values["auto_pause_rules"] = _json(values["auto_pause_rules"])
+    sets = "".join(f", {k} = %({k})s" for k in values)
+    cur = await conn.execute(
+        "UPDATE executions SET status = %(status)s, last_seq = %(seq)s, updated_at = %(at)s, "
+        "actual_start_at = CASE WHEN %(status)s = 'running' THEN coalesce(actual_start_at, %(at)s) "
+        "ELSE actual_start_at END, "
+        "actual_end_at = CASE WHEN %(status)s IN ('completed', 'stopped', 'cancelled') "
+        f"THEN coalesce(actual_end_at, %(at)s) ELSE actual_end_at END{sets} "
+        "WHERE id = %(id)s AND last_seq < %(seq)s RETURNING *",
+        {**values, "status": status, "seq": seq, "at": at, "id": execution_id},
+    )
+    return await cur.fetchone()
+
+
+async def skip_open_jobs(conn: Conn, execution_id: str, reason: str) -> int:
+    """Every job neither final nor in progress becomes ``skipped`` (one statement: the execution's
+    ExecutionCancelled/ExecutionStopped implies it, no event per job)."""
+    cur = await conn.execute(
+        "UPDATE jobs SET status = 'skipped', next_attempt_at = NULL, outcome_reason = %s, updated_at = now() "
+        "WHERE execution_id = %s AND status IN ('pending', 'pending_retry')",
+        (reason, execution_id),
+    )
+    return cur.rowcount
+
+
 async def runnable_executions(conn: Conn, now: datetime) -> list[Row]:
     cur = await conn.execute(
         "SELECT * FROM executions WHERE status IN ('scheduled', 'running') AND scheduled_start_at <= %s", (now,)
@@ -301,13 +354,87 @@ async def runnable_executions(conn: Conn, now: datetime) -> list[Row]:
     return await cur.fetchall()
 
 
+EXECUTION_SORTS = {"createdAt": "created_at", "updatedAt": "updated_at", "status": "status"}
+
+
+async def list_executions(
+    conn: Conn,
+    org_id: str,
+    *,
+    program_id: str | None,
+    statuses: list[str] | None,
+    sort: str,
+    order: str,
+    limit: int,
+    offset: int,
+) -> tuple[list[Row], int]:
+    where = ["org_id = %(org)s"]
+    params: dict[str, Any] = {"org": org_id, "limit": limit, "offset": offset}
+    if program_id is not None:
+        where.append("program_id = %(program)s")
+        params["program"] = program_id
+    if statuses:
+        where.append("status = ANY(%(statuses)s)")
+        params["statuses"] = statuses
+    clause = " AND ".join(where)
+    cur = await conn.execute(f"SELECT count(*) AS n FROM executions WHERE {clause}", params)
+    total = (await cur.fetchone() or {"n": 0})["n"]
+    cur = await conn.execute(
+        f"SELECT * FROM executions WHERE {clause} ORDER BY {sort} {order}, id LIMIT %(limit)s OFFSET %(offset)s",
+        params,
+    )
+    return await cur.fetchall(), int(total)
+
+
+JOB_SORTS = {"updatedAt": "updated_at", "status": "status", "attempts": "attempts", "phone": "phone"}
+
+
+async def list_jobs(
+    conn: Conn,
+    execution_id: str,
+    *,
+    statuses: list[str] | None,
+    search: str | None,
+    sort: str,
+    order: str,
+    limit: int,
+    offset: int,
+) -> tuple[list[Row], int]:
+    where = ["execution_id = %(ex)s"]
+    params: dict[str, Any] = {"ex": execution_id, "limit": limit, "offset": offset}
+    if statuses:
+        where.append("status = ANY(%(statuses)s)")
+        params["statuses"] = statuses
+    if search:
+        where.append("phone ILIKE %(q)s")
+        params["q"] = f"%{search}%"
+    clause = " AND ".join(where)
+    cur = await conn.execute(f"SELECT count(*) AS n FROM jobs WHERE {clause}", params)
+    total = (await cur.fetchone() or {"n": 0})["n"]
+    cur = await conn.execute(
+        f"SELECT * FROM jobs WHERE {clause} ORDER BY {sort} {order}, id LIMIT %(limit)s OFFSET %(offset)s", params
+    )
+    return await cur.fetchall(), int(total)
+
+
+async def pending_retry_times(conn: Conn, execution_id: str, limit: int = 10_000) -> list[datetime]:
+    """Due times of the contacts waiting for a retry (the forecast's input; bounded)."""
+    cur = await conn.execute(
+        "SELECT next_attempt_at FROM jobs WHERE execution_id = %s AND status = 'pending_retry' "
+        "AND next_attempt_at IS NOT NULL ORDER BY next_attempt_at LIMIT %s",
+        (execution_id, limit),
+    )
+    return [r["next_attempt_at"] for r in await cur.fetchall()]
+
+
 async def insert_jobs(conn: Conn, org_id: str, execution_id: str, jobs: list[tuple[str, str, str]]) -> None:
-    async with conn.cursor() as cur:
-        await cur.executemany(
-            "INSERT INTO jobs (id, org_id, execution_id, contact_id, phone) VALUES (%s, %s, %s, %s, %s) "
-            "ON CONFLICT (id) DO NOTHING",
-            [(j, org_id, execution_id, c, p) for j, c, p in jobs],
-        )
+    # One statement per chunk: one run of the counting trigger, not one per job.
+    await conn.execute(
+        "INSERT INTO jobs (id, org_id, execution_id, contact_id, phone) "
+        "SELECT j, %s, %s, c, p FROM unnest(%s::uuid[], %s::uuid[], %s::text[]) AS t(j, c, p) "
+        "ON CONFLICT (id) DO NOTHING",
+        (org_id, execution_id, [j for j, _, _ in jobs], [c for _, c, _ in jobs], [p for _, _, p in jobs]),
+    )
 
 
 async def due_jobs(conn: Conn, execution_id: str, now: datetime, limit: int) -> list[Row]:
@@ -325,33 +452,53 @@ async def get_job(conn: Conn, job_id: str) -> Row | None:
     return await cur.fetchone()
 
 
-async def job_dispatched(conn: Conn, job_id: str, attempt_number: int) -> None:
+async def job_dispatched(conn: Conn, job_id: str, attempt_number: int, seq: int | None = None) -> None:
+    """Attempt ``attempt_number`` is out (the dispatcher right after its append, and the
+    projection of AttemptDispatched at ``seq``). Its lease starts now."""
     await conn.execute(
-        "UPDATE jobs SET status = 'queued', attempts = greatest(attempts, %s), updated_at = now() "
-        "WHERE id = %s AND status IN ('pending', 'pending_retry') AND attempts < %s",
-        (attempt_number, job_id, attempt_number),
+        "UPDATE jobs SET status = CASE WHEN status IN ('pending', 'pending_retry') AND attempts < %(n)s "
+        "THEN 'queued' ELSE status END, "
+        "attempt_id = CASE WHEN attempts < %(n)s THEN %(attempt)s ELSE attempt_id END, "
+        "last_call_event_at = CASE WHEN attempts < %(n)s THEN now() ELSE last_call_event_at END, "
+        "attempts = greatest(attempts, %(n)s), last_seq = greatest(last_seq, %(seq)s), updated_at = now() "
+        "WHERE id = %(id)s AND (attempts < %(n)s OR last_seq < %(seq)s)",
+        {"n": attempt_number, "attempt": ids.attempt_id(job_id, attempt_number), "seq": seq or 0, "id": job_id},
     )
 
 
 async def job_calling(conn: Conn, job_id: str, attempt_number: int) -> None:
     await conn.execute(
-        "UPDATE jobs SET status = 'calling', updated_at = now() WHERE id = %s AND attempts = %s AND status = 'queued'",
+        "UPDATE jobs SET status = 'calling', last_call_event_at = now(), updated_at = now() "
+        "WHERE id = %s AND attempts = %s AND status = 'queued'",
         (job_id, attempt_number),
     )
 
 
-async def job_retry(conn: Conn, job_id: str, attempt_number: int, not_before: datetime, outcome: str) -> None:
+async def job_retry(
+    conn: Conn, job_id: str, attempt_number: int, not_before: datetime, outcome: str, seq: int = 0
+) -> None:
+    """RetryScheduled for ``attempt_number``: the job waits, unless its execution ended meanwhile
+    (cancelled or stopped after the retry was decided): then it is skipped like the others."""
     await conn.execute(
-        "UPDATE jobs SET status = 'pending_retry', next_attempt_at = %s, last_outcome = %s, updated_at = now() "
-        "WHERE id = %s AND attempts = %s - 1 AND status IN ('queued', 'calling')",
-        (not_before, outcome, job_id, attempt_number),
+        "UPDATE jobs SET status = CASE WHEN attempts = %(prev)s AND status IN ('queued', 'calling') THEN "
+        "  CASE WHEN (SELECT e.status FROM executions e WHERE e.id = jobs.execution_id) IN ('cancelled', 'stopped') "
+        "  THEN 'skipped' ELSE 'pending_retry' END ELSE status END, "
+        "next_attempt_at = CASE WHEN attempts = %(prev)s AND status IN ('queued', 'calling') THEN %(at)s "
+        "ELSE next_attempt_at END, "
+        "last_outcome = %(outcome)s, settled_attempts = greatest(settled_attempts, %(prev)s), "
+        "last_seq = greatest(last_seq, %(seq)s), updated_at = now() WHERE id = %(id)s",
+        {"prev": attempt_number - 1, "at": not_before, "outcome": outcome, "seq": seq, "id": job_id},
     )
 
 
-async def job_completed(conn: Conn, job_id: str, status: str, outcome: str) -> None:
+async def job_completed(
+    conn: Conn, job_id: str, status: str, outcome: str, seq: int = 0, *, attempts: int = 0, reason: str | None = None
+) -> None:
     await conn.execute(
-        "UPDATE jobs SET status = %s, last_outcome = %s, next_attempt_at = NULL, updated_at = now() WHERE id = %s",
-        (status, outcome, job_id),
+        "UPDATE jobs SET status = %s, last_outcome = %s, outcome_reason = %s, next_attempt_at = NULL, "
+        "settled_attempts = greatest(settled_attempts, attempts, %s), last_seq = greatest(last_seq, %s), "
+        "updated_at = now() WHERE id = %s",
+        (status, outcome, reason, attempts, seq, job_id),
     )
 
 
@@ -361,3 +508,79 @@ async def jobs_in_flight(conn: Conn, execution_id: str) -> int:
     )
     row = await cur.fetchone()
     return int(row["n"]) if row else 0
+
+
+# -- the attempt lease and auto-pause (from the call-event stream) -------------------------------
+async def call_event_seen(
+    conn: Conn, job_id: str | None, attempt_id: str, refresh: timedelta, *, at: datetime | None = None
+) -> None:
+    """An event of the attempt in flight arrived (at ``at``, default now): its lease runs from
+    then. Written only when the lease time is older than ``refresh`` (fewer writes per call)."""
+    params = {"job": job_id, "attempt": attempt_id, "at": at, "refresh": refresh}
+    where = "id = %(job)s AND attempt_id = %(attempt)s" if job_id else "attempt_id = %(attempt)s"
+    await conn.execute(
+        "UPDATE jobs SET last_call_event_at = coalesce(%(at)s, now()) "
+        f"WHERE {where} AND status IN ('queued', 'calling') "
+        "AND (last_call_event_at IS NULL OR last_call_event_at < coalesce(%(at)s, now()) - %(refresh)s)",
+        params,
+    )
+
+
+async def lost_attempts(conn: Conn, older_than: datetime, limit: int = 500) -> list[Row]:
+    """Attempts in flight whose call events stopped before ``older_than``."""
+    cur = await conn.execute(
+        "SELECT * FROM jobs WHERE status IN ('queued', 'calling') AND last_call_event_at < %s "
+        "ORDER BY last_call_event_at LIMIT %s",
+        (older_than, limit),
+    )
+    return await cur.fetchall()
+
+
+async def job_execution(conn: Conn, job_id: str) -> Row | None:
+    """The execution of a job (auto-pause: which rules count this call's nodes)."""
+    cur = await conn.execute(
+        "SELECT e.id, e.org_id, e.status, e.auto_pause_rules FROM jobs j JOIN executions e ON e.id = j.execution_id "
+        "WHERE j.id = %s",
+        (job_id,),
+    )
+    return await cur.fetchone()
+
+
+async def mark_node_entry(conn: Conn, attempt_id: str, node_execution_index: int) -> bool:
+    """True the first time this node execution of the attempt is counted."""
+    cur = await conn.execute(
+        "INSERT INTO auto_pause_marks (attempt_id, last_index) VALUES (%s, %s) ON CONFLICT (attempt_id) "
+        "DO UPDATE SET last_index = EXCLUDED.last_index WHERE auto_pause_marks.last_index < EXCLUDED.last_index "
+        "RETURNING attempt_id",
+        (attempt_id, node_execution_index),
+    )
+    return await cur.fetchone() is not None
+
+
+async def auto_pause_counts(conn: Conn, execution_id: str, *, for_update: bool = False) -> list[Row]:
+    cur = await conn.execute(
+        "SELECT node_id, count, fired FROM auto_pause_counts WHERE execution_id = %s ORDER BY node_id"
+        + (" FOR UPDATE" if for_update else ""),
+        (execution_id,),
+    )
+    return await cur.fetchall()
+
+
+async def save_auto_pause_count(conn: Conn, execution_id: str, node_id: str, count: int, fired: bool) -> None:
+    await conn.execute(
+        "INSERT INTO auto_pause_counts (execution_id, node_id, count, fired) VALUES (%s, %s, %s, %s) "
+        "ON CONFLICT (execution_id, node_id) DO UPDATE SET count = EXCLUDED.count, fired = EXCLUDED.fired",
+        (execution_id, node_id, count, fired),
+    )
+
+
+async def save_auto_pause_counts(conn: Conn, execution_id: str, counts: dict[str, int], fired: set[str]) -> None:
+    """Replace the execution's counters (after a count or a resume)."""
+    await conn.execute("DELETE FROM auto_pause_counts WHERE execution_id = %s", (execution_id,))
+    if counts or fired:
+        nodes = sorted(set(counts) | fired)
+        await conn.execute(
+            "INSERT INTO auto_pause_counts (execution_id, node_id, count, fired) "
+            "SELECT %s, n, c, f FROM unnest(%s::text[], %s::int[], %s::bool[]) AS t(n, c, f)",
+            (execution_id, nodes, [counts.get(n, 0) for n in nodes], [n in fired for n in nodes]),
+        )
