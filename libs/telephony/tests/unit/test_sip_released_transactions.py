@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import types
+from collections.abc import Callable
 
 import pytest
 from test_sip_transactions import TRUNK, FakeSender, _request, _response
@@ -89,3 +90,25 @@ async def test_release_before_the_final_keeps_the_transaction_whole() -> None:
     assert transaction.released
     assert _reachable_messages(transaction) == []
     transaction.terminate()
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    while not condition():  # noqa: ASYNC110 - the states change inside the transaction, no event to wait on
+        await asyncio.sleep(0.01)
+
+
+async def test_lingering_transactions_end_in_turn_on_one_shared_timer() -> None:
+    sender = FakeSender()
+    timers = SipTimers(t1=0.05, t4=1.0)  # Timer K
+    byes = [NonInviteClientTransaction(sender, _request("BYE", f"z9hG4bKbye{i}"), TRUNK, timers) for i in range(3)]
+    for transaction in byes:
+        transaction.start()
+    byes[0].on_response(_response(byes[0].request, 200, "OK"))
+    await asyncio.sleep(0.5)  # the others start lingering while the first still does
+    for transaction in byes[1:]:
+        transaction.on_response(_response(transaction.request, 200, "OK"))
+    byes[1].terminate()  # ended early (the agent closed): the shared timer skips it
+    await asyncio.wait_for(_until(lambda: byes[0].state == "terminated"), 5)
+    assert byes[2].state == "completed"  # its Timer K runs on
+    await asyncio.wait_for(_until(lambda: byes[2].state == "terminated"), 5)
+    assert sender.registered == {}

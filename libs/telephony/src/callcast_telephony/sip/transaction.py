@@ -24,7 +24,10 @@ ACK to repeat, the first 2xx's To tag — no parsed messages, future or event.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
+import weakref
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -48,6 +51,53 @@ class SipTimers:
     def timeout(self) -> float:
         """Timers B, F, H, J and M: 64·T1."""
         return 64 * self.t1
+
+
+# Timer callbacks run in this one context instead of a copy of the caller's each: they set no
+# context variables, and a Context per handle is one more tracked object per pending timer.
+_TIMER_CONTEXT = contextvars.Context()
+
+
+class _Lingering:
+    """Transactions waiting out the same linger time (Timer D, K or M), oldest first: one timer
+    for all of them rather than a TimerHandle, its Context and a bound method each."""
+
+    def __init__(self, seconds: float) -> None:
+        # No reference to the loop: it is the key of the weak mapping that holds this.
+        self._seconds = seconds
+        self._queue: deque[ClientTransaction] = deque()
+        self._handle: asyncio.TimerHandle | None = None
+
+    def add(self, transaction: ClientTransaction) -> None:
+        loop = asyncio.get_running_loop()
+        transaction.linger_until = loop.time() + self._seconds
+        self._queue.append(transaction)
+        if self._handle is None:
+            self._handle = loop.call_at(transaction.linger_until, self._expire, context=_TIMER_CONTEXT)
+
+    def _expire(self) -> None:
+        self._handle = None
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        queue = self._queue
+        while queue and queue[0].linger_until <= now:
+            transaction = queue.popleft()
+            if transaction.state != "terminated":
+                transaction.terminate()
+        if queue:
+            self._handle = loop.call_at(queue[0].linger_until, self._expire, context=_TIMER_CONTEXT)
+
+
+_lingering: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[float, _Lingering]] = weakref.WeakKeyDictionary()
+
+
+def _lingering_for(seconds: float) -> _Lingering:
+    loop = asyncio.get_running_loop()
+    by_duration = _lingering.setdefault(loop, {})
+    queue = by_duration.get(seconds)
+    if queue is None:
+        queue = by_duration[seconds] = _Lingering(seconds)
+    return queue
 
 
 class TransactionTimeout(Exception):
@@ -90,7 +140,8 @@ class ClientTransaction:
         self._data = request.to_bytes()
         self._retransmit_handle: asyncio.TimerHandle | None = None
         self._timeout_handle: asyncio.TimerHandle | None = None
-        self._linger_handle: asyncio.TimerHandle | None = None
+        #: loop.time() at which a lingering transaction terminates (see _Lingering).
+        self.linger_until = 0.0
         self.retransmissions = 0
         self.reliable = bool(getattr(sender, "reliable", False))
         self._resent_after_loss = False
@@ -155,10 +206,10 @@ class ClientTransaction:
 
     def terminate(self) -> None:
         self.state = "terminated"
-        for handle in (self._retransmit_handle, self._timeout_handle, self._linger_handle):
+        for handle in (self._retransmit_handle, self._timeout_handle):
             if handle is not None:
                 handle.cancel()
-        self._retransmit_handle = self._timeout_handle = self._linger_handle = None
+        self._retransmit_handle = self._timeout_handle = None
         self._sender.unregister(self)
         self._fail(TransactionTimeout("transaction terminated"))
 
@@ -174,7 +225,7 @@ class ClientTransaction:
         if self.reliable:
             return  # the transport retransmits
         loop = asyncio.get_running_loop()
-        self._retransmit_handle = loop.call_later(interval, self._on_retransmit_timer, interval)
+        self._retransmit_handle = loop.call_later(interval, self._on_retransmit_timer, interval, context=_TIMER_CONTEXT)
 
     def _on_retransmit_timer(self, interval: float) -> None:
         raise NotImplementedError
@@ -198,7 +249,7 @@ class ClientTransaction:
         if seconds <= 0:
             self.terminate()
             return
-        self._linger_handle = asyncio.get_running_loop().call_later(seconds, self.terminate)
+        _lingering_for(seconds).add(self)
 
 
 class InviteClientTransaction(ClientTransaction):
@@ -246,7 +297,7 @@ class InviteClientTransaction(ClientTransaction):
         self.state = "calling"
         self._schedule_retransmit(self.timers.t1)  # Timer A
         loop = asyncio.get_running_loop()
-        self._timeout_handle = loop.call_later(self.timers.timeout, self._on_timeout)  # Timer B
+        self._timeout_handle = loop.call_later(self.timers.timeout, self._on_timeout, context=_TIMER_CONTEXT)  # Timer B
 
     def _on_retransmit_timer(self, interval: float) -> None:
         if self.state != "calling":
@@ -340,7 +391,7 @@ class NonInviteClientTransaction(ClientTransaction):
         self.state = "trying"
         self._schedule_retransmit(self.timers.t1)  # Timer E
         loop = asyncio.get_running_loop()
-        self._timeout_handle = loop.call_later(self.timers.timeout, self._on_timeout)  # Timer F
+        self._timeout_handle = loop.call_later(self.timers.timeout, self._on_timeout, context=_TIMER_CONTEXT)  # Timer F
 
     def _on_retransmit_timer(self, interval: float) -> None:
         if self.state not in ("trying", "proceeding"):
