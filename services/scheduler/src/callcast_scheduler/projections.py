@@ -152,6 +152,10 @@ class ProjectionHandlers(SchedulerBase):
             calls_per_second=ev.calls_per_second,
             last_seq=seq,
         )
+        # Here rather than only in the launch's transaction: when that transaction failed after
+        # the events were stored, the execution still comes from this projection, and a program
+        # left ``draft`` would stay so (the client's retry finds the execution running).
+        await repo.activate_draft_program(conn, ev.program_id)
         if traceparent:
             await conn.execute(
                 "UPDATE executions SET traceparent = %s WHERE id = %s AND traceparent IS NULL",

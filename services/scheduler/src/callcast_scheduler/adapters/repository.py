@@ -271,6 +271,13 @@ async def insert_execution(conn: Conn, **v: Any) -> None:
     )
 
 
+async def activate_draft_program(conn: Conn, program_id: str) -> None:
+    """A launched program is ``active`` (a ``draft`` becomes active at its first launch)."""
+    await conn.execute(
+        "UPDATE programs SET status = 'active', updated_at = now() WHERE id = %s AND status = 'draft'", (program_id,)
+    )
+
+
 async def get_execution(conn: Conn, org_id: str, execution_id: str) -> Row | None:
     cur = await conn.execute("SELECT * FROM executions WHERE id = %s AND org_id = %s", (execution_id, org_id))
     return await cur.fetchone()
