@@ -35,7 +35,8 @@ async def test_a_paused_execution_dials_nobody_until_it_is_resumed(tenant: Tenan
     events = await execution_events(tenant, execution_id)
     assert event_types(events)[-2:] == ["ExecutionPaused", "ExecutionResumed"]
     pause, resume = events[-2], events[-1]
-    assert isinstance(pause, ExecutionPaused) and isinstance(resume, ExecutionResumed)
+    assert isinstance(pause, ExecutionPaused)
+    assert isinstance(resume, ExecutionResumed)
     assert (pause.number, pause.reason, resume.number, resume.auto_pause_rules) == (1, "manual", 1, None)
 
 
@@ -104,12 +105,14 @@ async def test_cancel_can_ask_the_dialers_to_end_the_live_calls(tenant: Tenant, 
 
     await act_ok(tenant, execution_id, "cancel", {"endLiveCalls": True})
     cancel = (await execution_events(tenant, execution_id))[-1]
-    assert isinstance(cancel, ExecutionCancelled) and cancel.end_live_calls is True
+    assert isinstance(cancel, ExecutionCancelled)
+    assert cancel.end_live_calls is True
     # What the dialer then reports for the call it ended: the job is skipped, not failed.
     await dialer.call(live, "cancelled")
     job_id = ids.job_id(execution_id, live.data.contact_id)
     history = await tenant.job_events_until(job_id, lambda es: isinstance(es[-1], JobCompleted))
-    assert isinstance(history[-1], JobCompleted) and history[-1].status == "skipped"
+    assert isinstance(history[-1], JobCompleted)
+    assert history[-1].status == "skipped"
     await tenant.app_caught_up()
     assert (await tenant.execution(execution_id))["contactStatuses"]["skipped"] == 2
 
@@ -137,11 +140,13 @@ async def test_stop_ends_the_execution_skips_the_rest_and_schedules_no_retry(
     job_id = ids.job_id(execution_id, live.data.contact_id)
     history = await tenant.job_events_until(job_id, lambda es: isinstance(es[-1], JobCompleted))
     assert event_types(history) == ["AttemptDispatched", "JobCompleted"]
-    assert isinstance(history[-1], JobCompleted) and history[-1].outcome_reason == "execution_stopped"
+    assert isinstance(history[-1], JobCompleted)
+    assert history[-1].outcome_reason == "execution_stopped"
     await tenant.app_caught_up()
     await dialer.assert_no_command()
     after = await tenant.execution(execution_id)
-    assert counters(after) == (3, 0, 3, 0, 0) and add_up(after)
+    assert counters(after) == (3, 0, 3, 0, 0)
+    assert add_up(after)
     refused = await act(tenant, execution_id, "resume")
     assert refused.status_code == 409
 
