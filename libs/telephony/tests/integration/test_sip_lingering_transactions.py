@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import gc
 from pathlib import Path
+from types import UnionType
 
 import pytest
 
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.integration
 CALLS = 40
 
 
-def _alive(kind: type) -> int:
+def _alive(kind: type | UnionType) -> int:
     return sum(isinstance(obj, kind) for obj in gc.get_objects())
 
 
