@@ -24,6 +24,8 @@ TRUNK = ("127.0.0.1", 5080)
 
 
 class FakeSender:
+    reliable = False
+
     def __init__(self) -> None:
         self.sent: list[tuple[float, SipRequest]] = []
         self.registered: dict[tuple[str, str], ClientTransaction] = {}
