@@ -39,13 +39,20 @@ ALTER TABLE jobs
     ADD COLUMN last_seq           bigint  NOT NULL DEFAULT 0,
     -- Attempts whose end was decided (RetryScheduled for the next one, or JobCompleted).
     ADD COLUMN settled_attempts   integer NOT NULL DEFAULT 0,
-    -- The attempt in flight (derived id of (job, attempts)), and when its call events last came:
-    -- the scheduler's attempt lease.
-    ADD COLUMN attempt_id         text,
+    -- When the attempt in flight (number ``attempts``) last showed a sign of life: its dispatch,
+    -- then its call events. The scheduler's attempt lease runs from it.
     ADD COLUMN last_call_event_at timestamptz,
     ADD COLUMN outcome_reason     text;
 CREATE INDEX jobs_in_flight ON jobs (last_call_event_at) WHERE status IN ('queued', 'calling');
-CREATE INDEX jobs_attempt ON jobs (attempt_id) WHERE status IN ('queued', 'calling');
+
+-- Whoever dispatches an attempt (any statement raising ``attempts``) starts its lease.
+CREATE FUNCTION jobs_attempt_lease_starts() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.last_call_event_at := now();
+    RETURN NEW;
+END $$;
+CREATE TRIGGER jobs_attempt_lease_starts BEFORE UPDATE OF attempts ON jobs
+    FOR EACH ROW WHEN (NEW.attempts > OLD.attempts) EXECUTE FUNCTION jobs_attempt_lease_starts();
 
 -- Auto-pause: node entries counted per execution and node (FlowNodeEntered), each entry once:
 -- an attempt's events come in order, so its highest counted nodeExecutionIndex is enough.

@@ -157,10 +157,12 @@ class OutcomeHandlers(ExecutionControl):
         elif isinstance(ev, CallEnded):
             await self._on_call_ended(d.envelope, ev)
         else:
-            attempt_id = getattr(ev, "attempt_id", None)
-            if attempt_id:
+            # Any sign of life moves the attempt's lease on (events that do not name their job,
+            # from older dialers, do not: the sweeper reads the attempt's subject before closing).
+            job_id = getattr(ev, "job_id", None)
+            if job_id:
                 async with self.rt.db.connection() as conn:
-                    await repo.call_event_seen(conn, getattr(ev, "job_id", None), attempt_id, LEASE_REFRESH)
+                    await repo.call_event_seen(conn, job_id, LEASE_REFRESH)
             if isinstance(ev, FlowNodeEntered):
                 await self._count_node_entry(d.envelope.org_id, ev)
 
@@ -328,7 +330,7 @@ class OutcomeHandlers(ExecutionControl):
     async def _close_if_lost(self, job: repo.Row, now: datetime, lease: timedelta) -> bool:
         org_id, job_id = str(job["org_id"]), str(job["id"])
         attempt_number = int(job["attempts"])
-        attempt_id = str(job["attempt_id"] or ids.attempt_id(job_id, attempt_number))
+        attempt_id = ids.attempt_id(job_id, attempt_number)
         # The row's lease time follows the call-event consumer, which may lag: the attempt's own
         # subject says when it last heard from its dialer.
         calls = await last_event(self.rt.js, CALLS.name, subject(Context.CALLS, org_id, Aggregate.ATTEMPT, attempt_id))
@@ -340,7 +342,7 @@ class OutcomeHandlers(ExecutionControl):
                 heard = heard.replace(tzinfo=UTC)
             if heard > now - lease:
                 async with self.rt.db.connection() as conn:
-                    await repo.call_event_seen(conn, job_id, attempt_id, timedelta(0), at=heard)
+                    await repo.call_event_seen(conn, job_id, timedelta(0), at=heard)
                 return False
         log.warning("attempt lost: no call event within the lease", job_id=job_id, attempt_id=attempt_id)
         return await self._settle_attempt(
@@ -349,6 +351,8 @@ class OutcomeHandlers(ExecutionControl):
             JobFacts.from_row(job),
             attempt_number=attempt_number,
             outcome="failed",
-            ended_at=now,
+            # The retry delay runs from when the scheduler closed the attempt (``now`` may be a
+            # clock moved forward to judge the lease).
+            ended_at=min(now, _now()),
             reason="dialer_lost",
         )

@@ -9,8 +9,6 @@ import msgspec
 import psycopg
 from psycopg.rows import DictRow
 
-from callcast_contracts import ids
-
 Conn = psycopg.AsyncConnection[DictRow]
 Row = dict[str, Any]
 
@@ -461,15 +459,14 @@ async def get_job(conn: Conn, job_id: str) -> Row | None:
 
 async def job_dispatched(conn: Conn, job_id: str, attempt_number: int, seq: int | None = None) -> None:
     """Attempt ``attempt_number`` is out (the dispatcher right after its append, and the
-    projection of AttemptDispatched at ``seq``). Its lease starts now."""
+    projection of AttemptDispatched at ``seq``). Its lease starts now (a trigger: whoever raises
+    ``attempts``)."""
     await conn.execute(
         "UPDATE jobs SET status = CASE WHEN status IN ('pending', 'pending_retry') AND attempts < %(n)s "
         "THEN 'queued' ELSE status END, "
-        "attempt_id = CASE WHEN attempts < %(n)s THEN %(attempt)s ELSE attempt_id END, "
-        "last_call_event_at = CASE WHEN attempts < %(n)s THEN now() ELSE last_call_event_at END, "
         "attempts = greatest(attempts, %(n)s), last_seq = greatest(last_seq, %(seq)s), updated_at = now() "
         "WHERE id = %(id)s AND (attempts < %(n)s OR last_seq < %(seq)s)",
-        {"n": attempt_number, "attempt": ids.attempt_id(job_id, attempt_number), "seq": seq or 0, "id": job_id},
+        {"n": attempt_number, "seq": seq or 0, "id": job_id},
     )
 
 
@@ -518,18 +515,14 @@ async def jobs_in_flight(conn: Conn, execution_id: str) -> int:
 
 
 # -- the attempt lease and auto-pause (from the call-event stream) -------------------------------
-async def call_event_seen(
-    conn: Conn, job_id: str | None, attempt_id: str, refresh: timedelta, *, at: datetime | None = None
-) -> None:
-    """An event of the attempt in flight arrived (at ``at``, default now): its lease runs from
-    then. Written only when the lease time is older than ``refresh`` (fewer writes per call)."""
-    params = {"job": job_id, "attempt": attempt_id, "at": at, "refresh": refresh}
-    where = "id = %(job)s AND attempt_id = %(attempt)s" if job_id else "attempt_id = %(attempt)s"
+async def call_event_seen(conn: Conn, job_id: str, refresh: timedelta, *, at: datetime | None = None) -> None:
+    """An event of the job's attempt in flight arrived (at ``at``, default now): its lease runs
+    from then. Written only when the lease time is older than ``refresh`` (fewer writes per call)."""
     await conn.execute(
         "UPDATE jobs SET last_call_event_at = coalesce(%(at)s, now()) "
-        f"WHERE {where} AND status IN ('queued', 'calling') "
+        "WHERE id = %(job)s AND status IN ('queued', 'calling') "
         "AND (last_call_event_at IS NULL OR last_call_event_at < coalesce(%(at)s, now()) - %(refresh)s)",
-        params,
+        {"job": job_id, "at": at, "refresh": refresh},
     )
 
 
