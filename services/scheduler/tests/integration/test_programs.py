@@ -463,3 +463,38 @@ async def test_programs_are_listed_paged_searched_sorted_and_filtered(tenant: Te
     ):
         response = await client.get("/api/programs", params=params, headers=headers)
         assert list(_problem(response, 400, "VALIDATION_FAILED")["fieldErrors"]) == [field]
+
+
+async def test_a_launch_pins_the_effective_timezone_and_the_programs_settings(
+    tenant: Tenant, dialer: FakeDialer
+) -> None:
+    from callcast_contracts.events import ExecutionLaunched
+    from callcast_contracts.streams import PROGRAMS
+    from callcast_scheduler.handlers import execution_subject
+
+    casablanca = {**tenant.headers, "X-Callcast-Org-Timezone": "Africa/Casablanca"}
+
+    async def launched(program_id: str, headers: dict[str, str]) -> ExecutionLaunched:
+        response = await tenant.app.client.post(f"/api/programs/{program_id}/launch", headers=headers)
+        assert response.status_code == 201, response.text
+        execution_id = response.json()["executionId"]
+        history = await tenant.app.runtime.events.load(PROGRAMS.name, execution_subject(tenant.org_id, execution_id))
+        event = history[0].envelope.data
+        assert isinstance(event, ExecutionLaunched)
+        return event
+
+    plain = await tenant.campaign()
+    await tenant.app.client.patch(
+        f"/api/programs/{plain.program_id}",
+        json={"callsPerSecond": 3, "recipientTimezones": True, "pauseWindows": {"monday": [MONDAY_NOON]}},
+        headers=tenant.headers,
+    )
+    event = await launched(plain.program_id, casablanca)
+    assert (event.timezone, event.calls_per_second, event.recipient_timezones) == ("Africa/Casablanca", 3.0, True)
+    assert event.pause_windows == {"monday": [MONDAY_NOON]}
+
+    overridden = await tenant.campaign(caller_ids=("+212522000002",))
+    await tenant.app.client.patch(
+        f"/api/programs/{overridden.program_id}", json={"timezone": "Europe/Paris"}, headers=tenant.headers
+    )
+    assert (await launched(overridden.program_id, casablanca)).timezone == "Europe/Paris"

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from litestar import Controller, Request, delete, get, patch, post, put
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from msgspec import UNSET
 
 from callcast_contracts import ids
@@ -96,6 +96,14 @@ ProgramStatusFilter = Annotated[
     Literal["draft", "active", "archived"] | None, QueryParameter(description="Only programs in this status")
 ]
 ProgramModeFilter = Annotated[Literal["batch", "live"] | None, QueryParameter(description="Only programs in this mode")]
+
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Idempotency-Key",
+        description="Callcast extension: a launch repeated with the same key answers the same execution",
+    ),
+]
 
 DID_NOT_FOUND = "DidNotFoundError: no such DID in the organization (nor shared)"
 PROGRAM_NOT_FOUND = "ProgramNotFoundError: no such program in the organization"
@@ -642,14 +650,25 @@ class ProgramController(Controller):
             409,
             e400="AudienceEmptyError, ExecutionAlreadyRunningError or EmptyDidPoolError",
             e404=f"{PROGRAM_NOT_FOUND}, or FlowNotFoundError (the program's flow was deleted)",
-            e409="ProgramStatusConflictError: the program is archived",
+            e409=(
+                "ProgramStatusConflictError: the program is archived (or live: not launchable yet); "
+                "IdempotencyKeyReusedError: the Idempotency-Key launched another program"
+            ),
         ),
     )
     async def launch(
-        self, program_id: FromPath[str], org_id: NamedDependency[str], scheduler: NamedDependency[Scheduler]
+        self,
+        program_id: FromPath[str],
+        org_id: NamedDependency[str],
+        org_timezone: NamedDependency[str],
+        scheduler: NamedDependency[Scheduler],
+        idempotency_key: IdempotencyKey = None,
     ) -> LaunchResponse:
-        """201 ``{"executionId"}``: the execution is created (a `draft` program becomes `active`)."""
-        execution_id = await scheduler.launch(org_id, parse_uuid(program_id))
+        """201 ``{"executionId"}``: the execution is created (a `draft` program becomes `active`).
+        The same ``Idempotency-Key`` answers the same execution again."""
+        execution_id = await scheduler.launch(
+            org_id, parse_uuid(program_id), idempotency_key=idempotency_key, org_timezone=org_timezone
+        )
         return LaunchResponse(execution_id=execution_id)
 
 
