@@ -210,7 +210,7 @@ class Tenant:
         people = [await self.contact(f"+2126{uuid.uuid4().int % 10**8:08d}") for _ in range(contacts)]
         audience_id = await self.audience(*people)
         flow = await self.flow_version(1)
-        did_ids = [await self.did(number) for number in caller_ids]
+        did_ids = [await self.active_did(number) for number in caller_ids]
         program_id = await self.create_program(
             flow_id=flow.flow_id,
             audience_id=audience_id,
@@ -228,6 +228,18 @@ class Tenant:
         )
 
     # -- the scheduler's API --------------------------------------------------------------------
+    async def active_did(self, number: str) -> str:
+        """The organization's active DID with this number, created when it has none yet (a
+        number is unique within an organization)."""
+        response = await self.app.client.get(
+            "/api/dids", params={"search": number, "status": "active"}, headers=self.headers
+        )
+        assert response.status_code == 200, response.text
+        for row in response.json()["data"]:
+            if row["number"] == number and row["organizationId"] == self.org_id:
+                return str(row["id"])
+        return await self.did(number)
+
     async def did(self, number: str, status: str = "active") -> str:
         response = await self.app.client.post(
             "/api/dids", json={"number": number, "country": "MA", "status": status}, headers=self.headers
