@@ -1,18 +1,37 @@
-"""Launching a program: the audience snapshot becomes an execution and its enrolled jobs."""
+"""Launching a program: the audience snapshot becomes an execution and its enrolled jobs.
+
+A launch commits in waves so the first calls start while a large audience is still being
+enrolled: the execution, its first chunk of jobs and the program's ``active`` status commit first
+(the dispatcher is woken), then the rest follows in larger waves, each wave's jobs copied in and
+its ``JobsEnrolled`` events appended together (acknowledgements awaited as one). The HTTP answer
+comes once every wave is stored.
+
+Idempotency: with an ``Idempotency-Key`` the execution id is derived from the program and the key,
+so a retried launch (even one whose first try stored events but never committed) lands on the
+same execution and answers it again; without one, the n-th launch of a program has one id (as
+before). A retry that finds its execution partly enrolled finishes the enrolment.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
 from callcast_contracts import ids
-from callcast_contracts.envelope import envelope
+from callcast_contracts.envelope import Envelope, envelope
 from callcast_contracts.events import (
     ExecutionLaunched,
     JobsEnrolled,
 )
 from callcast_contracts.events.programs import EnrolledJob
 from callcast_contracts.streams import PROGRAMS
+from callcast_runtime.errors import Conflict, ValidationFailed
 from callcast_runtime.logging import get_logger
 from callcast_runtime.tracing import inject_headers
+from callcast_scheduler.adapters import dispatch_repository as dispatch_repo
 from callcast_scheduler.adapters import repository as repo
+from callcast_scheduler.adapters.event_batches import PendingAppend, append_batch
 from callcast_scheduler.domain import errors
 from callcast_scheduler.domain.progress import Counters
 from callcast_scheduler.projections import ProjectionHandlers
@@ -24,24 +43,115 @@ from callcast_scheduler.service_base import (
 
 log = get_logger(__name__)
 
+#: Chunks per enrolment wave after the first (which is one chunk, so the first call starts soon).
+WAVE_CHUNKS = 40
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
+
+
+def _checked_key(key: str | None) -> str | None:
+    if key is None:
+        return None
+    if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH or not key.isprintable():
+        raise ValidationFailed.single(
+            "Idempotency-Key", f"must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} printable characters", "invalid"
+        )
+    return key
+
+
+def _key_reused() -> Conflict:
+    return Conflict("This Idempotency-Key already launched another program", code="IdempotencyKeyReusedError")
+
+
+@dataclass
+class _Enrolment:
+    """What is left to enrol after the first commit."""
+
+    org_id: str
+    execution_id: str
+    members: list[repo.Row]
+    causation: Envelope[Any]
+    enrolled_before: set[int] = field(default_factory=set)
+    resumed: bool = False
+
+    def chunks(self) -> Iterator[tuple[int, list[EnrolledJob]]]:
+        for chunk_no, start in enumerate(range(0, len(self.members), ENROLL_CHUNK)):
+            if chunk_no in self.enrolled_before:
+                continue
+            yield (
+                chunk_no,
+                [
+                    EnrolledJob(
+                        job_id=ids.job_id(self.execution_id, str(m["contact_id"])),
+                        contact_id=str(m["contact_id"]),
+                        phone=m["phone"],
+                    )
+                    for m in self.members[start : start + ENROLL_CHUNK]
+                ],
+            )
+
 
 class LaunchHandlers(ProjectionHandlers):
-    async def launch(self, org_id: str, program_id: str) -> str:
+    async def launch(
+        self,
+        org_id: str,
+        program_id: str,
+        *,
+        idempotency_key: str | None = None,
+        org_timezone: str = "UTC",
+    ) -> str:
+        """Launch the program; the execution id. The same ``idempotency_key`` answers the same
+        execution, however often it is sent."""
+        key = _checked_key(idempotency_key)
         await self.await_copies()
+        execution_id, rest, already_active = await self._launch_first_wave(org_id, program_id, key, org_timezone)
+        if already_active:
+            raise errors.execution_already_running()
+        if rest is not None:
+            self._wake.set()
+            await self._enrol_waves(rest)
+            log.info("execution launched", execution_id=execution_id, program_id=program_id, contacts=len(rest.members))
+        self._wake.set()
+        return execution_id
+
+    async def _launch_first_wave(
+        self, org_id: str, program_id: str, key: str | None, org_timezone: str
+    ) -> tuple[str, _Enrolment | None, bool]:
+        """``(execution id, what is left to enrol or None, another execution runs)``."""
         async with self.rt.db.connection() as conn, conn.transaction():
             program = await repo.get_program(conn, org_id, program_id, for_update=True)
             if program is None:
                 raise errors.program_not_found()
+            if key is not None:
+                known = await dispatch_repo.launch_key(conn, org_id, key)
+                if known is not None and str(known["program_id"]) != program_id:
+                    raise _key_reused()
             if program["status"] == "archived":
                 raise errors.program_status_conflict(program["status"])
             if program["mode"] != "batch":
                 raise errors.program_status_conflict("live (live programs are not launchable yet)")
-            # Counted before the live check: the projection may commit the execution of a failed
-            # earlier try between the two reads; in this order that try is either resumed (same
-            # derived id below) or found running, never launched a second time.
-            launch_no = await repo.execution_count(conn, program_id) + 1
-            if await repo.live_execution_of_program(conn, program_id):
-                raise errors.execution_already_running()
+            if key is not None:
+                execution_id = ids.derived_id("execution", program_id, "idempotency-key", key)
+            else:
+                # Counted before the live check: the projection may commit the execution of a
+                # failed earlier try between the two reads; in this order that try is either
+                # resumed (same derived id below) or found running, never launched a second time.
+                launch_no = await repo.execution_count(conn, program_id) + 1
+                execution_id = ids.derived_id("execution", program_id, launch_no)
+            existing = await repo.get_execution(conn, org_id, execution_id)
+            live = await repo.live_execution_of_program(conn, program_id)
+            if existing is None and live is not None:
+                # An execution exists, so the program was launched: it is active whatever
+                # happened to the try that launched it (a retried launch left it draft before).
+                await self._activate(conn, org_id, program)
+                return str(live["id"]), None, True
+            if existing is not None and await dispatch_repo.enrolled_count(conn, execution_id) >= int(
+                existing["total_contacts"]
+            ):
+                await self._activate(conn, org_id, program)
+                if key is not None:
+                    await dispatch_repo.remember_launch_key(conn, org_id, key, program_id, execution_id)
+                return execution_id, None, False
+
             pool_ids = [str(d) for d in program["did_pool"]]
             dids = await repo.dids_by_ids(conn, org_id, pool_ids)
             caller_ids = [
@@ -56,14 +166,11 @@ class LaunchHandlers(ProjectionHandlers):
             flow = await repo.latest_flow_version(conn, org_id, str(program["flow_id"]))
             if flow is None:
                 raise errors.flow_not_found(str(program["flow_id"]))
-            members = await repo.audience_snapshot(conn, org_id, str(program["audience_id"]))
+            members = await dispatch_repo.callable_audience(conn, org_id, str(program["audience_id"]))
             if not members:
                 raise errors.audience_empty()
 
             now = _now()
-            # The n-th launch of a program has one id, so a launch whose events were stored but
-            # whose transaction then failed is resumed by the client's retry, never doubled.
-            execution_id = ids.derived_id("execution", program_id, launch_no)
             subj = execution_subject(org_id, execution_id)
             earlier = await self.rt.events.load(PROGRAMS.name, subj)
             start_at = program["start_at"] or now
@@ -75,59 +182,94 @@ class LaunchHandlers(ProjectionHandlers):
                 flow_version=int(flow["version"]),
                 caller_ids=caller_ids,
                 retry_strategy=dict(program["retry_strategy"]),
-                concurrency=int(program["concurrency"]),
+                concurrency=int(program.get("concurrency") or 1),
                 total_contacts=len(members),
                 scheduled_start_at=max(start_at, now),
                 scheduled_stop_at=program["stop_at"],
+                timezone=str(program.get("timezone") or org_timezone),
+                pause_windows=program.get("pause_windows"),
+                recipient_timezones=bool(program.get("recipient_timezones")),
+                auto_pause_rules=program.get("auto_pause_rules"),
+                calls_per_second=program.get("calls_per_second"),
             )
-            enrolled_before: set[int] = set()
+            rest = _Enrolment(
+                org_id=org_id,
+                execution_id=execution_id,
+                members=members,
+                causation=envelope(launched, org_id=org_id, aggregate_id=execution_id),
+            )
             if earlier and isinstance(earlier[0].envelope.data, ExecutionLaunched):
-                env = earlier[0].envelope  # type: ignore[assignment]
+                rest.causation = earlier[0].envelope
                 launched = earlier[0].envelope.data
-                seq = earlier[-1].seq
-                enrolled_before = {e.envelope.data.chunk for e in earlier if isinstance(e.envelope.data, JobsEnrolled)}
-                log.warning(
-                    "resuming a launch whose events were stored before its commit failed", execution_id=execution_id
-                )
+                rest.enrolled_before = {
+                    e.envelope.data.chunk for e in earlier if isinstance(e.envelope.data, JobsEnrolled)
+                }
+                rest.resumed = True
+                log.warning("resuming a launch that did not finish", execution_id=execution_id)
             else:
-                env = envelope(launched, org_id=org_id, aggregate_id=execution_id)
-                appended = await self.rt.events.append(
-                    subj, env, msg_id=f"execution-{execution_id}-launched", expected_last_seq=0
+                await self.rt.events.append(
+                    subj, rest.causation, msg_id=f"execution-{execution_id}-launched", expected_last_seq=0
                 )
-                seq = appended.seq
-            jobs: list[tuple[str, str, str]] = []
-            for chunk_no, start in enumerate(range(0, len(members), ENROLL_CHUNK)):
-                chunk = [
-                    EnrolledJob(
-                        job_id=ids.job_id(execution_id, str(m["contact_id"])),
-                        contact_id=str(m["contact_id"]),
-                        phone=m["phone"],
-                    )
-                    for m in members[start : start + ENROLL_CHUNK]
-                ]
-                jobs.extend((j.job_id, j.contact_id, j.phone) for j in chunk)
-                if chunk_no in enrolled_before:
-                    continue
-                enrolled = envelope(
-                    JobsEnrolled(execution_id=execution_id, chunk=chunk_no, jobs=chunk),
-                    org_id=org_id,
-                    aggregate_id=execution_id,
-                    causation_id=env.id,
-                    correlation_id=env.correlation_id,
-                )
-                seq = (
-                    await self.rt.events.append(
-                        subj, enrolled, msg_id=f"execution-{execution_id}-jobs-{chunk_no}", expected_last_seq=seq
-                    )
-                ).seq
             # Read-your-writes: the projection would create the same rows (idempotently).
-            await self._project_launched(conn, org_id, launched, env.occurred_at, inject_headers().get("traceparent"))
-            await repo.insert_jobs(conn, org_id, execution_id, jobs)
-            if program["status"] == "draft":
-                await repo.update_program(conn, org_id, program_id, {"status": "active"})
+            await self._project_launched(
+                conn, org_id, launched, rest.causation.occurred_at, inject_headers().get("traceparent")
+            )
+            first = next(rest.chunks(), None)
+            if first is not None:
+                await self._enrol(conn, rest, [first])
+                rest.enrolled_before.add(first[0])
+            await self._activate(conn, org_id, program)
+            if key is not None:
+                await dispatch_repo.remember_launch_key(conn, org_id, key, program_id, execution_id)
+        return execution_id, rest, False
+
+    async def _enrol_waves(self, rest: _Enrolment) -> None:
+        wave: list[tuple[int, list[EnrolledJob]]] = []
+        for chunk in list(rest.chunks()):
+            wave.append(chunk)
+            if len(wave) == WAVE_CHUNKS:
+                await self._commit_wave(rest, wave)
+                wave = []
+        if wave:
+            await self._commit_wave(rest, wave)
+
+    async def _commit_wave(self, rest: _Enrolment, wave: list[tuple[int, list[EnrolledJob]]]) -> None:
+        async with self.rt.db.connection() as conn, conn.transaction():
+            await self._enrol(conn, rest, wave)
+        rest.enrolled_before.update(chunk_no for chunk_no, _ in wave)
         self._wake.set()
-        log.info("execution launched", execution_id=execution_id, program_id=program_id, contacts=len(members))
-        return execution_id
+
+    async def _enrol(self, conn: repo.Conn, rest: _Enrolment, wave: list[tuple[int, list[EnrolledJob]]]) -> None:
+        """Copy the wave's jobs, then append their JobsEnrolled events (in this order: the
+        projection's insert of the same jobs then waits for this transaction and finds them)."""
+        rows = [(j.job_id, j.contact_id, j.phone) for _, chunk in wave for j in chunk]
+        if rest.resumed:
+            await dispatch_repo.upsert_jobs(conn, rest.org_id, rest.execution_id, rows)
+        else:
+            await dispatch_repo.copy_new_jobs(conn, rest.org_id, rest.execution_id, rows)
+        # One writer per program (its row is locked for the first wave, and a resumed launch
+        # skips the chunks stored): each chunk's msg-id keeps a retried wave from storing it twice.
+        subj = execution_subject(rest.org_id, rest.execution_id)
+        appends = [
+            PendingAppend(
+                subject=subj,
+                envelope=envelope(
+                    JobsEnrolled(execution_id=rest.execution_id, chunk=chunk_no, jobs=chunk),
+                    org_id=rest.org_id,
+                    aggregate_id=rest.execution_id,
+                    causation_id=rest.causation.id,
+                    correlation_id=rest.causation.correlation_id,
+                ),
+                msg_id=f"execution-{rest.execution_id}-jobs-{chunk_no}",
+            )
+            for chunk_no, chunk in wave
+        ]
+        await append_batch(self.rt.js, appends)
+
+    @staticmethod
+    async def _activate(conn: repo.Conn, org_id: str, program: repo.Row) -> None:
+        if program["status"] == "draft":
+            await repo.update_program(conn, org_id, str(program["id"]), {"status": "active"})
 
     async def counters(self, org_id: str, execution_id: str) -> tuple[repo.Row, Counters]:
         async with self.rt.db.connection() as conn:

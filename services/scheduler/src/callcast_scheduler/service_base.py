@@ -5,15 +5,24 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+from callcast_contracts.events import ExecutionLaunched
 from callcast_contracts.events.flows import FlowSnapshot
 from callcast_contracts.streams import CONTACTS, FLOWS
 from callcast_contracts.subjects import Aggregate, Context, subject
 from callcast_runtime.logging import get_logger
 from callcast_runtime.service import Runtime
+from callcast_scheduler.domain.dispatching import Pace
+from callcast_scheduler.domain.windows import PauseSchedule
 
 log = get_logger(__name__)
 
 ENROLL_CHUNK = 500
+#: Jobs dispatched per execution per round: their appends and dial commands go out together.
+DISPATCH_BATCH = 500
+#: Round interval when nothing is due sooner (a wake-up starts a round at once).
+IDLE_ROUND_S = 0.25
+#: How long an organization's calling limits are reused before being read again.
+ORG_LIMITS_TTL_S = 1.0
 DISPATCH_RETRY_AFTER = timedelta(seconds=2)
 DISPATCH_RETRY_AFTER_MAX = timedelta(minutes=1)
 CONTACTS_DURABLE = "scheduler-contacts"
@@ -41,6 +50,16 @@ class SchedulerBase:
         self._flow_cache: dict[tuple[str, str, int], FlowSnapshot] = {}
         #: Executions whose last dispatch failed: when to try again, and how many failures so far.
         self._retry_after: dict[str, tuple[datetime, int]] = {}
+        # The dispatcher's memory (all of it rebuilt from events and tables after a restart).
+        self._launched_cache: dict[str, ExecutionLaunched] = {}
+        self._schedules: dict[tuple[str, str], PauseSchedule | None] = {}
+        self._paces: dict[tuple[str, str], Pace] = {}
+        self._org_limits_cache: dict[str, tuple[float, tuple[int, float]]] = {}
+        self._caller_usage_cache: dict[str, dict[str, datetime]] = {}
+        self._caller_usage_loaded: set[tuple[str, str]] = set()
+        self._stop_pending: set[str] = set()
+        self._more_due = False
+        self._next_round_in = IDLE_ROUND_S
 
     # -- copies of other contexts are caught up -------------------------------------------------
     async def await_copies(self, timeout_s: float = 5.0) -> None:

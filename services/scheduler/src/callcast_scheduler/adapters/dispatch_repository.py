@@ -1,0 +1,174 @@
+"""SQL of launching and dispatching: the callable audience snapshot, launch keys, job batches
+(COPY in, one UPDATE out), caller-id use, the counters a dispatch round reads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from callcast_scheduler.adapters.repository import Conn, Row
+from callcast_scheduler.domain.dispatching import OPT_OUT_FIELDS, OPT_OUT_TRUE_VALUES
+
+_OPTED_OUT = " OR ".join(
+    f"lower(c.snapshot->>'{f}') = ANY(%(yes)s) OR lower(c.snapshot->'customAttributes'->>'{f}') = ANY(%(yes)s)"
+    for f in OPT_OUT_FIELDS
+)
+
+
+async def callable_audience(conn: Conn, org_id: str, audience_id: str) -> list[Row]:
+    """The audience's members to call: deleted and opted-out contacts left out, in id order."""
+    cur = await conn.execute(
+        "SELECT c.id AS contact_id, c.phone FROM audience_members m JOIN contacts c "
+        "ON c.org_id = m.org_id AND c.id = m.contact_id "
+        "WHERE m.org_id = %(org)s AND m.audience_id = %(audience)s AND NOT c.deleted "
+        f"AND NOT coalesce({_OPTED_OUT}, false) "
+        "ORDER BY c.id",
+        {"org": org_id, "audience": audience_id, "yes": list(OPT_OUT_TRUE_VALUES)},
+    )
+    return await cur.fetchall()
+
+
+# -- launch keys ------------------------------------------------------------------------------
+async def launch_key(conn: Conn, org_id: str, key: str) -> Row | None:
+    cur = await conn.execute(
+        "SELECT program_id, execution_id FROM launch_keys WHERE org_id = %s AND idempotency_key = %s", (org_id, key)
+    )
+    return await cur.fetchone()
+
+
+async def remember_launch_key(conn: Conn, org_id: str, key: str, program_id: str, execution_id: str) -> None:
+    await conn.execute(
+        "INSERT INTO launch_keys (org_id, idempotency_key, program_id, execution_id) VALUES (%s, %s, %s, %s) "
+        "ON CONFLICT DO NOTHING",
+        (org_id, key, program_id, execution_id),
+    )
+
+
+async def enrolled_count(conn: Conn, execution_id: str) -> int:
+    cur = await conn.execute("SELECT count(*) AS n FROM jobs WHERE execution_id = %s", (execution_id,))
+    row = await cur.fetchone()
+    return int(row["n"]) if row else 0
+
+
+# -- jobs in ----------------------------------------------------------------------------------
+async def copy_new_jobs(conn: Conn, org_id: str, execution_id: str, jobs: Iterable[tuple[str, str, str]]) -> None:
+    """COPY jobs that cannot exist yet (their JobsEnrolled is appended after this, in the same
+    transaction: the projection's insert of them waits for this commit, then finds them)."""
+    sql = "COPY jobs (id, org_id, execution_id, contact_id, phone) FROM STDIN"
+    async with conn.cursor() as cur, cur.copy(sql) as copy:
+        for job_id, contact_id, phone in jobs:
+            await copy.write_row((job_id, org_id, execution_id, contact_id, phone))
+
+
+async def upsert_jobs(conn: Conn, org_id: str, execution_id: str, jobs: Sequence[tuple[str, str, str]]) -> None:
+    """Jobs some of which may exist (a resumed launch): COPY into a temporary table, then insert
+    what is missing."""
+    await conn.execute(
+        "CREATE TEMPORARY TABLE IF NOT EXISTS enrolling (id uuid, contact_id uuid, phone text) ON COMMIT DELETE ROWS"
+    )
+    async with conn.cursor() as cur, cur.copy("COPY enrolling (id, contact_id, phone) FROM STDIN") as copy:
+        for row in jobs:
+            await copy.write_row(row)
+    await conn.execute(
+        "INSERT INTO jobs (id, org_id, execution_id, contact_id, phone) "
+        "SELECT id, %s, %s, contact_id, phone FROM enrolling ON CONFLICT (id) DO NOTHING",
+        (org_id, execution_id),
+    )
+    await conn.execute("DELETE FROM enrolling")
+
+
+# -- a dispatch round ---------------------------------------------------------------------------
+async def due_jobs(conn: Conn, execution_id: str, now: datetime, limit: int) -> list[Row]:
+    """Up to ``limit`` due jobs, locked for this round (others skip them); walks
+    ``jobs_dispatch_order``."""
+    cur = await conn.execute(
+        "SELECT id, contact_id, phone, status, attempts FROM jobs WHERE execution_id = %s "
+        "AND status IN ('pending', 'pending_retry') AND (next_attempt_at IS NULL OR next_attempt_at <= %s) "
+        "ORDER BY next_attempt_at NULLS FIRST, id LIMIT %s FOR UPDATE SKIP LOCKED",
+        (execution_id, now, limit),
+    )
+    return await cur.fetchall()
+
+
+async def jobs_dispatched(conn: Conn, dispatched: Sequence[tuple[str, int]]) -> None:
+    """Mark each ``(job id, attempt number)`` queued, in one statement (same guard as the
+    projection's ``job_dispatched``: never backwards)."""
+    if not dispatched:
+        return
+    await conn.execute(
+        "UPDATE jobs SET status = 'queued', attempts = d.attempt, updated_at = now() "
+        "FROM unnest(%s::uuid[], %s::int[]) AS d(id, attempt) "
+        "WHERE jobs.id = d.id AND jobs.status IN ('pending', 'pending_retry') AND jobs.attempts < d.attempt",
+        ([j for j, _ in dispatched], [a for _, a in dispatched]),
+    )
+
+
+async def defer_jobs(conn: Conn, deferred: Sequence[tuple[str, datetime]]) -> None:
+    """Jobs that may not be called before a time of their own (a window in the recipient's zone)."""
+    if not deferred:
+        return
+    await conn.execute(
+        "UPDATE jobs SET next_attempt_at = d.at, updated_at = now() "
+        "FROM unnest(%s::uuid[], %s::timestamptz[]) AS d(id, at) "
+        "WHERE jobs.id = d.id AND jobs.status IN ('pending', 'pending_retry')",
+        ([j for j, _ in deferred], [t for _, t in deferred]),
+    )
+
+
+async def contact_snapshots(conn: Conn, org_id: str, contact_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    cur = await conn.execute(
+        "SELECT id, snapshot FROM contacts WHERE org_id = %s AND id = ANY(%s::uuid[])", (org_id, list(contact_ids))
+    )
+    return {str(r["id"]): dict(r["snapshot"]) for r in await cur.fetchall()}
+
+
+async def in_progress_by_execution(conn: Conn, execution_ids: Sequence[str]) -> dict[str, dict[str, int]]:
+    """Job states of these executions, for rows that do not keep counters of their own."""
+    cur = await conn.execute(
+        "SELECT execution_id, status, count(*) AS n FROM jobs WHERE execution_id = ANY(%s::uuid[]) "
+        "GROUP BY execution_id, status",
+        (list(execution_ids),),
+    )
+    states: dict[str, dict[str, int]] = {}
+    for r in await cur.fetchall():
+        states.setdefault(str(r["execution_id"]), {})[r["status"]] = int(r["n"])
+    return states
+
+
+async def dispatchable_executions(conn: Conn, now: datetime) -> list[Row]:
+    cur = await conn.execute(
+        "SELECT * FROM executions WHERE status IN ('scheduled', 'running') AND scheduled_start_at <= %s", (now,)
+    )
+    return await cur.fetchall()
+
+
+async def org_in_progress(conn: Conn, org_ids: Sequence[str]) -> dict[str, int]:
+    """Calls up per organization across all its executions (paused or cancelled ones' live calls
+    count too), from the executions' ``jobs_queued``/``jobs_calling`` counter columns."""
+    cur = await conn.execute(
+        "SELECT org_id, sum(jobs_queued + jobs_calling)::int AS n FROM executions WHERE org_id = ANY(%s::uuid[]) "
+        "AND status NOT IN ('completed', 'stopped') AND jobs_queued + jobs_calling > 0 GROUP BY org_id",
+        (list(org_ids),),
+    )
+    return {str(r["org_id"]): int(r["n"]) for r in await cur.fetchall()}
+
+
+# -- caller ids ---------------------------------------------------------------------------------
+async def caller_id_usage(conn: Conn, org_id: str, numbers: Sequence[str]) -> dict[str, datetime]:
+    cur = await conn.execute(
+        "SELECT number, last_used_at FROM caller_id_usage WHERE org_id = %s AND number = ANY(%s)",
+        (org_id, list(numbers)),
+    )
+    return {r["number"]: r["last_used_at"] for r in await cur.fetchall()}
+
+
+async def record_caller_id_usage(conn: Conn, org_id: str, used: dict[str, datetime]) -> None:
+    if not used:
+        return
+    await conn.execute(
+        "INSERT INTO caller_id_usage (org_id, number, last_used_at) SELECT %s, n, t "
+        "FROM unnest(%s::text[], %s::timestamptz[]) AS u(n, t) ON CONFLICT (org_id, number) "
+        "DO UPDATE SET last_used_at = greatest(caller_id_usage.last_used_at, EXCLUDED.last_used_at)",
+        (org_id, list(used), list(used.values())),
+    )
