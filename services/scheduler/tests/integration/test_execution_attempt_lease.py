@@ -4,8 +4,10 @@ strategy, never left in progress."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 
+import nats.errors
 import pytest
 from scheduler_support import FakeDialer, Tenant, event_types
 
@@ -28,6 +30,7 @@ async def test_a_calling_attempt_whose_dialer_went_silent_is_closed_and_retried(
     job_id = ids.job_id(execution_id, campaign.contacts[0].id)
     first = await dialer.next_command()
     started_seq = await dialer.started(first)
+    await first.msg.ack()  # as a dialer does once the attempt's first event is stored
     await tenant.app_caught_up()
 
     await tenant.app.scheduler.close_lost_attempts()  # within the lease: nothing is lost
@@ -44,7 +47,8 @@ async def test_a_calling_attempt_whose_dialer_went_silent_is_closed_and_retried(
     assert second.data.attempt_number == 2
 
     # The lost dialer comes back and reports the first attempt: it was settled, nothing changes.
-    await dialer.ended(first, "completed", after_seq=started_seq)
+    with contextlib.suppress(nats.errors.MsgAlreadyAckdError):  # acked when it started
+        await dialer.ended(first, "completed", after_seq=started_seq)
     await tenant.app_caught_up()
     assert event_types(await tenant.job_events(job_id)) == ["AttemptDispatched", "RetryScheduled", "AttemptDispatched"]
 
@@ -59,7 +63,8 @@ async def test_a_dispatched_attempt_that_no_dialer_started_is_closed_failed_with
     campaign = await tenant.campaign(contacts=1)  # no retry strategy
     execution_id = await tenant.launch(campaign.program_id)
     job_id = ids.job_id(execution_id, campaign.contacts[0].id)
-    await dialer.next_command()  # taken, never started
+    taken = await dialer.next_command()  # taken, never started
+    await taken.msg.ack()
     await tenant.app_caught_up()
 
     await tenant.app.scheduler.close_lost_attempts(_beyond_the_lease())
