@@ -10,6 +10,8 @@ Suites (see each module's docstring for method and limits):
   (``callcast_telephony.amd.bench.run_amd_bench``).
 - ``store`` (:mod:`callcast_stack.bench_store`): event store appends, the attempt gate, the
   outbox relay's publishing and the ordered consumer, against a pinned nats-server.
+- ``dispatch`` (:mod:`callcast_stack.bench_dispatch`): the scheduler launching a large
+  execution with its limits lifted — launch to first dial command, dial commands per second.
 
 Each suite reports its figures, ``checks`` (value beside limit) and ``passed``; the run exits 1
 if any selected suite failed or could not run. The machine is shared: load averages are recorded
@@ -36,7 +38,7 @@ from typing import Any
 from callcast_runtime.gc_tuning import tune_gc_for_media
 from callcast_stack.bench_report import load_average
 
-SUITES = ("media", "setup", "amd", "store")
+SUITES = ("media", "setup", "amd", "store", "dispatch")
 
 
 async def _media(args: argparse.Namespace) -> dict[str, Any]:
@@ -69,11 +71,18 @@ async def _store(args: argparse.Namespace) -> dict[str, Any]:
     return await run_store_bench(events=args.events)
 
 
+async def _dispatch(args: argparse.Namespace) -> dict[str, Any]:
+    from callcast_stack.bench_dispatch import run_dispatch_bench
+
+    return await run_dispatch_bench(contacts=args.contacts)
+
+
 RUNNERS: dict[str, Callable[[argparse.Namespace], Awaitable[dict[str, Any]]]] = {
     "media": _media,
     "setup": _setup,
     "amd": _amd,
     "store": _store,
+    "dispatch": _dispatch,
 }
 
 
@@ -129,6 +138,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--hold", type=float, default=0.2, help="setup: seconds between ACK and BYE")
     parser.add_argument("--clips", type=int, default=400, help="amd: corpus clips")
     parser.add_argument("--events", type=int, default=2000, help="store: events per figure")
+    parser.add_argument("--contacts", type=int, default=100_000, help="dispatch: audience size")
     parser.add_argument("--no-uvloop", action="store_true", help="use the default asyncio loop")
     parser.add_argument(
         "--no-gc-tuning", action="store_true", help="keep CPython's default collector settings (for comparison)"

@@ -95,8 +95,9 @@ class _Planned:
     attempt_number: int
     #: Expected last sequence of the job's subject for AttemptDispatched; None: republish only.
     expected_seq: int | None
-    #: The recorded attempt when it exists already (republish).
+    #: The recorded attempt when it exists already (republish), and its stream sequence.
     recorded: Envelope[AttemptDispatched] | None = None
+    recorded_seq: int = 0
 
 
 class DispatchHandlers(SchedulerBase):
@@ -347,13 +348,17 @@ class DispatchHandlers(SchedulerBase):
     # -- one batch ----------------------------------------------------------------------------------
     async def _plan(self, org_id: str, jobs: list[repo.Row]) -> list[_Planned]:
         """Each job's next attempt and the sequence its AttemptDispatched must follow. A first
-        attempt follows nothing (0); a retry follows its RetryScheduled, read from the job's
-        subject (concurrently: retries are a fraction of a batch)."""
+        attempt follows nothing (0); a retry follows its RetryScheduled, whose sequence the job's
+        row keeps (``last_seq``), else read from the job's subject. A stale row shows as a
+        conflict when appending, never as a second attempt."""
         plans: list[_Planned | None] = [None] * len(jobs)
         retries: list[int] = []
         for i, job in enumerate(jobs):
-            if int(job["attempts"]) == 0:
+            attempts, last_seq = int(job["attempts"]), int(job.get("last_seq") or 0)
+            if attempts == 0:
                 plans[i] = _Planned(job, 1, 0)
+            elif last_seq > 0:
+                plans[i] = _Planned(job, attempts + 1, last_seq)
             else:
                 retries.append(i)
         lasts = await asyncio.gather(
@@ -370,7 +375,7 @@ class DispatchHandlers(SchedulerBase):
             log.debug("job is ahead of the projection; not dispatched", job_id=str(job["id"]), attempt=attempt_number)
             return None
         if step is DispatchStep.REPUBLISH:
-            return _Planned(job, attempt_number, None, cast("Envelope[AttemptDispatched]", last.envelope))
+            return _Planned(job, attempt_number, None, cast("Envelope[AttemptDispatched]", last.envelope), last.seq)
         return _Planned(job, attempt_number, last.seq if last else 0)
 
     async def _dispatch_batch(
@@ -385,9 +390,10 @@ class DispatchHandlers(SchedulerBase):
         recorded = await self._record_attempts(conn, ex, plans, now)
         if not recorded:
             return 0
+        dial_prefix = subject(Context.DIAL, org_id, Aggregate.ATTEMPT, "_")[:-1]
         commands = [
             PendingAppend(
-                subject=subject(Context.DIAL, org_id, Aggregate.ATTEMPT, dispatched.data.attempt_id),
+                subject=dial_prefix + dispatched.data.attempt_id,
                 envelope=envelope(
                     DialRequested(
                         attempt_id=dispatched.data.attempt_id,
@@ -408,19 +414,22 @@ class DispatchHandlers(SchedulerBase):
                 ),
                 msg_id=f"dial-{dispatched.data.attempt_id}",
             )
-            for plan, dispatched in recorded
+            for plan, dispatched, _ in recorded
         ]
         # The work-queue stream dedupes by msg-id; the dialer's expected-sequence-0 gate makes a
         # command published twice (after a crash here) dial once anyway.
         await append_batch(self.rt.js, commands)
-        await dispatch_repo.jobs_dispatched(conn, [(str(p.job["id"]), p.attempt_number) for p, _ in recorded])
+        await dispatch_repo.jobs_dispatched(conn, [(str(p.job["id"]), p.attempt_number, seq) for p, _, seq in recorded])
+        self.dispatch_stats["rounds"] += 1
+        self.dispatch_stats["dispatched"] += len(recorded)
+        self.dispatch_stats["republished"] += sum(1 for p, _, _ in recorded if p.recorded is not None)
         return len(recorded)
 
     async def _record_attempts(
         self, conn: repo.Conn, ex: repo.Row, plans: list[_Planned], now: datetime
-    ) -> list[tuple[_Planned, Envelope[AttemptDispatched]]]:
+    ) -> list[tuple[_Planned, Envelope[AttemptDispatched], int]]:
         """AttemptDispatched for every plan that needs one (appended together); the attempts
-        that are recorded now, each with its stored event."""
+        that are recorded now, each with its stored event and that event's sequence."""
         org_id, execution_id = str(ex["org_id"]), str(ex["id"])
         new = [p for p in plans if p.recorded is None]
         pool = list(ex["caller_ids"])
@@ -440,11 +449,12 @@ class DispatchHandlers(SchedulerBase):
             )
             for p, caller_id in zip(new, rotation.caller_ids, strict=True)
         ]
+        job_prefix = job_subject(org_id, "_")[:-1]  # one validated prefix, ids appended (uuids)
         results = await append_batch(
             self.rt.js,
             [
                 PendingAppend(
-                    subject=job_subject(org_id, str(p.job["id"])),
+                    subject=job_prefix + str(p.job["id"]),
                     envelope=env,
                     msg_id=f"job-{p.job['id']}-attempt-{p.attempt_number}-dispatched",
                     expected_last_seq=p.expected_seq,
@@ -452,20 +462,20 @@ class DispatchHandlers(SchedulerBase):
                 for p, env in zip(new, envelopes, strict=True)
             ],
         )
-        recorded: list[tuple[_Planned, Envelope[AttemptDispatched]]] = [
-            (p, p.recorded) for p in plans if p.recorded is not None
+        recorded: list[tuple[_Planned, Envelope[AttemptDispatched], int]] = [
+            (p, p.recorded, p.recorded_seq) for p in plans if p.recorded is not None
         ]
         used: dict[str, datetime] = {}
         for plan, env, result in zip(new, envelopes, results, strict=True):
             if isinstance(result, Appended) and not result.duplicate:
-                recorded.append((plan, env))
+                recorded.append((plan, env, result.seq))
                 used[env.data.caller_id] = rotation.last_used[env.data.caller_id]
             elif isinstance(result, Appended):
                 # Recorded by an earlier round that died before the projection saw it: its own
                 # caller id, not this round's pick.
                 stored = await self._stored_attempt(result.seq)
                 if stored is not None:
-                    recorded.append((plan, stored))
+                    recorded.append((plan, stored, result.seq))
             else:
                 again = await self._after_conflict(conn, ex, plan, result, now)
                 if again is not None:
@@ -485,15 +495,16 @@ class DispatchHandlers(SchedulerBase):
 
     async def _after_conflict(
         self, conn: repo.Conn, ex: repo.Row, plan: _Planned, conflict: AppendConflict, now: datetime
-    ) -> tuple[_Planned, Envelope[AttemptDispatched]] | None:
+    ) -> tuple[_Planned, Envelope[AttemptDispatched], int] | None:
         """The job's subject moved since the projection last saw it: decide from its last event."""
+        self.dispatch_stats["conflicts"] += 1
         org_id, job_id = str(ex["org_id"]), str(plan.job["id"])
         last = await last_event(self.rt.js, PROGRAMS.name, job_subject(org_id, job_id))
         again = self._decide(plan.job, plan.attempt_number, last)
         if again is None:
             return None
         if again.recorded is not None:
-            return again, again.recorded
+            return again, again.recorded, again.recorded_seq
         log.info("job changed while dispatching; next round decides", job_id=job_id, conflict=str(conflict))
         return None
 

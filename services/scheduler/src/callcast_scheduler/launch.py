@@ -14,6 +14,7 @@ before). A retry that finds its execution partly enrolled finishes the enrolment
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,7 +45,8 @@ from callcast_scheduler.service_base import (
 log = get_logger(__name__)
 
 #: Chunks per enrolment wave after the first (which is one chunk, so the first call starts soon).
-WAVE_CHUNKS = 40
+#: Small enough that a wave's hold on the execution row (the job counters' trigger) is short.
+WAVE_CHUNKS = 10
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 
 
@@ -225,7 +227,9 @@ class LaunchHandlers(ProjectionHandlers):
 
     async def _enrol_waves(self, rest: _Enrolment) -> None:
         wave: list[tuple[int, list[EnrolledJob]]] = []
-        for chunk in list(rest.chunks()):
+        for chunk in rest.chunks():
+            # Building a chunk is CPU work on the dispatcher's event loop: one chunk at a time.
+            await asyncio.sleep(0)
             wave.append(chunk)
             if len(wave) == WAVE_CHUNKS:
                 await self._commit_wave(rest, wave)
@@ -238,6 +242,7 @@ class LaunchHandlers(ProjectionHandlers):
             await self._enrol(conn, rest, wave)
         rest.enrolled_before.update(chunk_no for chunk_no, _ in wave)
         self._wake.set()
+        await asyncio.sleep(0)  # the dispatcher takes the wave's jobs while the next one is built
 
     async def _enrol(self, conn: repo.Conn, rest: _Enrolment, wave: list[tuple[int, list[EnrolledJob]]]) -> None:
         """Copy the wave's jobs, then append their JobsEnrolled events (in this order: the

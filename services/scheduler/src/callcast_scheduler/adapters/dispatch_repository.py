@@ -7,8 +7,12 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+import msgspec
+
 from callcast_scheduler.adapters.repository import Conn, Row
 from callcast_scheduler.domain.dispatching import OPT_OUT_FIELDS, OPT_OUT_TRUE_VALUES
+
+_decode_snapshot = msgspec.json.Decoder(dict[str, Any]).decode
 
 _OPTED_OUT = " OR ".join(
     f"lower(c.snapshot->>'{f}') = ANY(%(yes)s) OR lower(c.snapshot->'customAttributes'->>'{f}') = ANY(%(yes)s)"
@@ -83,7 +87,7 @@ async def due_jobs(conn: Conn, execution_id: str, now: datetime, limit: int) -> 
     """Up to ``limit`` due jobs, locked for this round (others skip them); walks
     ``jobs_dispatch_order``."""
     cur = await conn.execute(
-        "SELECT id, contact_id, phone, status, attempts FROM jobs WHERE execution_id = %s "
+        "SELECT id, contact_id, phone, status, attempts, last_seq FROM jobs WHERE execution_id = %s "
         "AND status IN ('pending', 'pending_retry') AND (next_attempt_at IS NULL OR next_attempt_at <= %s) "
         "ORDER BY next_attempt_at NULLS FIRST, id LIMIT %s FOR UPDATE SKIP LOCKED",
         (execution_id, now, limit),
@@ -91,16 +95,16 @@ async def due_jobs(conn: Conn, execution_id: str, now: datetime, limit: int) -> 
     return await cur.fetchall()
 
 
-async def jobs_dispatched(conn: Conn, dispatched: Sequence[tuple[str, int]]) -> None:
-    """Mark each ``(job id, attempt number)`` queued, in one statement (same guard as the
-    projection's ``job_dispatched``: never backwards)."""
+async def jobs_dispatched(conn: Conn, dispatched: Sequence[tuple[str, int, int]]) -> None:
+    """Mark each ``(job id, attempt number, AttemptDispatched sequence)`` queued, in one
+    statement (same guard as the projection's ``job_dispatched``: never backwards)."""
     if not dispatched:
         return
     await conn.execute(
-        "UPDATE jobs SET status = 'queued', attempts = d.attempt, updated_at = now() "
-        "FROM unnest(%s::uuid[], %s::int[]) AS d(id, attempt) "
+        "UPDATE jobs SET status = 'queued', attempts = d.attempt, last_seq = greatest(jobs.last_seq, d.seq), "
+        "updated_at = now() FROM unnest(%s::uuid[], %s::int[], %s::bigint[]) AS d(id, attempt, seq) "
         "WHERE jobs.id = d.id AND jobs.status IN ('pending', 'pending_retry') AND jobs.attempts < d.attempt",
-        ([j for j, _ in dispatched], [a for _, a in dispatched]),
+        ([j for j, _, _ in dispatched], [a for _, a, _ in dispatched], [s for _, _, s in dispatched]),
     )
 
 
@@ -117,10 +121,12 @@ async def defer_jobs(conn: Conn, deferred: Sequence[tuple[str, datetime]]) -> No
 
 
 async def contact_snapshots(conn: Conn, org_id: str, contact_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    # As text, decoded by msgspec: several times faster than psycopg's json.loads of jsonb.
     cur = await conn.execute(
-        "SELECT id, snapshot FROM contacts WHERE org_id = %s AND id = ANY(%s::uuid[])", (org_id, list(contact_ids))
+        "SELECT id::text AS id, snapshot::text AS snapshot FROM contacts WHERE org_id = %s AND id = ANY(%s::uuid[])",
+        (org_id, list(contact_ids)),
     )
-    return {str(r["id"]): dict(r["snapshot"]) for r in await cur.fetchall()}
+    return {r["id"]: _decode_snapshot(r["snapshot"]) for r in await cur.fetchall()}
 
 
 async def in_progress_by_execution(conn: Conn, execution_ids: Sequence[str]) -> dict[str, dict[str, int]]:

@@ -9,11 +9,11 @@ expected last subject sequence: the batch changes how fast appends go, never wha
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -30,6 +30,7 @@ from callcast_runtime.messaging import AppendConflict, Appended
 from callcast_runtime.tracing import inject_headers
 
 _WRONG_LAST_SEQUENCE = 10071
+_decode_ack = msgspec.json.Decoder(dict[str, Any]).decode
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +67,8 @@ class _Pipeline:
             future.set_result({"error": {"code": 503, "err_code": 0, "description": "no stream for this subject"}})
             return
         try:
-            future.set_result(json.loads(msg.data))
-        except ValueError as exc:
+            future.set_result(_decode_ack(msg.data))
+        except msgspec.DecodeError as exc:
             future.set_result({"error": {"code": 0, "err_code": 0, "description": f"unreadable ack: {exc}"}})
 
     async def publish(self, subject: str, payload: bytes, headers: dict[str, str]) -> asyncio.Future[dict[str, Any]]:
