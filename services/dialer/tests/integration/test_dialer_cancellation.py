@@ -31,6 +31,7 @@ from callcast_contracts.events import (
     CallRinging,
     DialRequested,
     ExecutionCancelled,
+    ExecutionStopped,
 )
 from callcast_contracts.events.flows import FlowSnapshot
 from callcast_contracts.subjects import Aggregate, Context, subject
@@ -179,6 +180,35 @@ async def test_a_queued_command_of_a_cancelled_execution_ends_cancelled_without_
     assert end.outcome == "cancelled"
     assert end.outcome_reason == "execution cancelled: by test (before the call was placed)"
     assert counts.created == 0  # never dialled
+
+
+async def test_a_queued_command_of_a_stopped_execution_ends_cancelled_without_a_call(
+    nats_url: str, tmp_path: Path, js: JetStreamContext
+) -> None:
+    events = EventStore(js)
+    execution = ids.new_id()
+    audio = await put_prompt(js, seconds=1.0)
+    async with (
+        sipp_callee(tmp_path) as callee,
+        dialer(nats_url=nats_url, callee=callee, settings=SETTINGS, instance_id="dialer-stopped-queued") as running,
+    ):
+        await events.append(
+            subject(Context.PROGRAMS, ORG, Aggregate.EXECUTION, execution),
+            envelope(ExecutionStopped(execution_id=execution), org_id=ORG, aggregate_id=execution),
+            msg_id=f"execution-{execution}-stopped",
+        )
+        for _ in range(100):
+            if execution in running.handler.cancelled_executions:
+                break
+            await asyncio.sleep(0.05)
+        attempt = await queue_call(events, execution, play_flow(audio))
+        found = await wait_ended(events, attempt, timeout=10.0)
+        counts = callee.counts()
+
+    [end] = ended_of(found)
+    assert end.outcome == "cancelled"
+    assert end.outcome_reason == "execution cancelled: execution stopped (stopAt) (before the call was placed)"
+    assert counts.created == 0
 
 
 async def test_a_dialer_starting_after_a_cancellation_never_dials_the_commands_left_queued(

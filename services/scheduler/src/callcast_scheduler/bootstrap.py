@@ -25,6 +25,7 @@ def _wire(runtime: Runtime) -> dict[str, Any]:
 async def _start_dispatcher(runtime: Runtime) -> None:
     scheduler: Scheduler = runtime.components["scheduler"]
     runtime.spawn(scheduler.run_dispatcher(), "dispatcher")
+    runtime.spawn(scheduler.run_lease_sweeper(), "attempt-lease-sweeper")
 
 
 def build_spec() -> ServiceSpec:

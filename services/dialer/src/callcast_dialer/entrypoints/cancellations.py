@@ -20,7 +20,7 @@ from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from callcast_contracts.envelope import decode
-from callcast_contracts.events import ExecutionCancelled
+from callcast_contracts.events import ExecutionCancelled, ExecutionStopped
 from callcast_contracts.streams import PROGRAMS
 from callcast_contracts.subjects import EVENT_TYPE_HEADER, Aggregate, Context
 from callcast_dialer.handlers import DialHandler
@@ -33,6 +33,10 @@ log = get_logger(__name__)
 LOOKBACK = timedelta(hours=24)
 _SUBJECT = f"{Context.PROGRAMS}.*.{Aggregate.EXECUTION}.*"
 _RETRY_S = (0.5, 1.0, 2.0, 5.0)
+
+
+#: Execution events after which no new call of the execution may start.
+_ENDING_TYPES = frozenset({ExecutionCancelled.type_name(), ExecutionStopped.type_name()})
 
 
 class CancellationWatcher:
@@ -71,7 +75,7 @@ class CancellationWatcher:
             if info.num_pending == 0 and (info.delivered is None or not info.delivered.consumer_seq):
                 self.caught_up.set()
             async for msg in sub.messages:
-                if (msg.headers or {}).get(EVENT_TYPE_HEADER) == ExecutionCancelled.type_name():
+                if (msg.headers or {}).get(EVENT_TYPE_HEADER) in _ENDING_TYPES:
                     await self._apply(msg)
                 if msg.metadata.num_pending == 0:
                     self.caught_up.set()
@@ -86,7 +90,10 @@ class CancellationWatcher:
         except Exception:
             log.exception("cancellation unreadable; cancelling without its reason", subject=msg.subject)
             event = None
-        if not isinstance(event, ExecutionCancelled):
+        if isinstance(event, ExecutionStopped):
+            # stopAt: like a cancel that lets the calls in progress finish.
+            event = ExecutionCancelled(execution_id=event.execution_id, reason="execution stopped (stopAt)")
+        elif not isinstance(event, ExecutionCancelled):
             event = ExecutionCancelled(execution_id=msg.subject.split(".")[3])
         ended = self.handler.cancel_execution(event.execution_id, event.reason, end_live_calls=event.end_live_calls)
         log.info("execution cancelled", execution_id=event.execution_id, live_calls_ended=ended)
