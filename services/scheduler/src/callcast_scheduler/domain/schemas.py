@@ -283,25 +283,3 @@ class MessageResponse(ApiResponse):
 
 class LaunchResponse(ApiResponse):
     execution_id: str
-
-
-class ExecutionResponse(ApiResponse):
-    id: str
-    program_id: str
-    organization_id: str
-    audience_id: str | None
-    flow_id: str
-    flow_version: int
-    status: str
-    total_contacts: int
-    contacts_completed: int
-    contacts_failed: int
-    contacts_pending: int
-    contacts_in_progress: int
-    scheduled_start_at: datetime
-    scheduled_stop_at: datetime | None
-    actual_start_at: datetime | None
-    actual_end_at: datetime | None
-    auto_pause_rules: list[dict[str, Any]] | None
-    created_at: datetime
-    updated_at: datetime
