@@ -22,6 +22,8 @@ log = get_logger(__name__)
 
 
 class TestCallHandlers(SchedulerBase):
+    __test__ = False  # a use case about test calls, not a pytest class
+
     async def place_test_call(self, request: PlaceTestCallRequest) -> str:
         """Start a test call's job and dispatch its only attempt; the job id.
 
