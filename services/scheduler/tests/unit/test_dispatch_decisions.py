@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from callcast_contracts.events import AttemptDispatched, ExecutionCompleted, JobCompleted, JobsEnrolled, RetryScheduled
-from callcast_scheduler.domain.dispatching import DispatchStep, dispatch_step, execution_already_completed
+from callcast_scheduler.domain.dispatching import DispatchStep, Pace, dispatch_step, execution_already_completed
 
 pytestmark = pytest.mark.unit
 
@@ -55,3 +57,29 @@ def test_an_execution_is_completed_once() -> None:
     assert execution_already_completed(done)
     assert not execution_already_completed(JobsEnrolled(execution_id="e", chunk=0, jobs=[]))
     assert not execution_already_completed(None)
+
+
+def test_a_pace_allows_a_burst_of_one_round_then_its_rate() -> None:
+    pace = Pace(100.0, burst_seconds=0.25, now=0.0)
+    assert pace.available(0.0) == 25
+    pace.take(25, 0.0)
+    assert pace.available(0.0) == 0
+    assert pace.seconds_until_next(0.0) == pytest.approx(0.01)
+    assert pace.available(0.1) == 10
+
+
+@given(st.floats(0.5, 500.0), st.lists(st.floats(0.0, 0.5), min_size=1, max_size=50))
+def test_a_pace_never_starts_more_than_its_rate_allows(rate: float, gaps: list[float]) -> None:
+    pace, now, started = Pace(rate, burst_seconds=0.25, now=0.0), 0.0, 0
+    for gap in gaps:
+        now += gap
+        n = pace.available(now)
+        pace.take(n, now)
+        started += n
+    assert started <= pace.burst + rate * now + 1e-6
+
+
+def test_a_slower_rate_takes_effect_at_once() -> None:
+    pace = Pace(1000.0, now=0.0)
+    pace.set_rate(4.0)
+    assert pace.available(0.0) == 1
