@@ -93,7 +93,7 @@ contracts:
 
 [positional-arguments]
 [group('bench')]
-[doc('Run the benchmarks: all suites, or some of media, setup, amd, store (e.g. `just bench media`); JSON in bench-results/')]
+[doc('Run the benchmarks: all suites, or some of media, setup, amd, store, dispatch (e.g. `just bench media`); JSON in bench-results/')]
 bench *ARGS:
     #!/usr/bin/env bash
     set -euo pipefail

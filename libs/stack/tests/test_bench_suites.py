@@ -106,3 +106,17 @@ def test_no_suite_means_all_and_the_output_is_named_after_them() -> None:
     assert args.output.parent == Path("bench-results")
     assert args.output.name.startswith("bench-all-")
     assert bench.parse_args(["setup", "media"]).output.name.startswith("bench-setup-media-")
+
+
+def test_dispatch_suite_launches_a_real_execution_and_counts_every_dial_command_once(tmp_path: Path) -> None:
+    code, result = run_suite(tmp_path, "dispatch", "--contacts", "300")
+    dispatch = result["suites"]["dispatch"]
+    assert_checks(dispatch)
+    assert dispatch["dial_commands"] == 300
+    assert dispatch["exactly_once"] == {"attempt_subjects": 300, "stored_dial_commands": 300, "passed": True}
+    assert [c["name"] for c in dispatch["checks"]] == [
+        "launch_to_first_dial_s",
+        "dial_commands_per_second",
+        "dial_commands_exactly_once",
+    ]
+    assert code == (0 if dispatch["passed"] else 1)
