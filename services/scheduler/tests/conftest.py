@@ -1,7 +1,7 @@
 """Fixtures of the scheduler's tests.
 
-Integration tests drive the real app (``create_app(build_spec(), settings)``) through litestar's
-``AsyncTestClient`` against a real NATS JetStream and PostgreSQL: ``NATS_URL``/``DATABASE_URL``
+Integration tests drive the real app (``create_app(build_spec(), settings)``), served in the
+test's own event loop, against a real NATS JetStream and PostgreSQL: ``NATS_URL``/``DATABASE_URL``
 when set, otherwise the servers of the workspace's fixtures (``nats_url``/``database_url``). The
 app runs for the whole session (``scheduler_app``; one test restarts it); each test works in an
 organization of its own (``tenant``), so tests never see each other's data.
@@ -90,6 +90,7 @@ async def scheduler_app(scheduler_settings: Settings, nc: NatsClient) -> AsyncIt
     await app.start()
     # On a NATS shared with other test modules the copies first replay their events.
     await consumers_caught_up(nc.jetstream(), *CONSUMERS, timeout=60)
+    await app.views_caught_up(timeout=60)
     yield app
     await app.stop()
 

@@ -1,7 +1,7 @@
 """Helpers of the scheduler's integration tests.
 
-- ``SchedulerApp`` runs the real app (``create_app(build_spec(), settings)``) behind litestar's
-  ``AsyncTestClient`` and can restart it.
+- ``SchedulerApp`` runs the real app (``create_app(build_spec(), settings)``) in the test's own
+  event loop (``serve_in_loop``: tests also call its components directly) and can restart it.
 - ``Tenant`` is one organization: it feeds the scheduler's copies by publishing what the contact
   and flow services would (``ContactSaved``, ``AudienceMembersAdded``, ``FlowVersionSaved``) and
   drives the HTTP API with the gateway's ``X-Callcast-Org-Id`` header.
@@ -20,10 +20,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+import httpx
 import msgspec
 import nats.errors
 import nats.js.errors
-from litestar.testing import AsyncTestClient
+from litestar import Litestar
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
@@ -41,7 +42,7 @@ from callcast_contracts.events import (
 )
 from callcast_contracts.events.contacts import ContactSnapshot
 from callcast_contracts.events.flows import FlowSnapshot
-from callcast_contracts.streams import CALLS, CONTACTS, DIAL_COMMANDS, FLOWS, PROGRAMS
+from callcast_contracts.streams import CALLS, DIAL_COMMANDS, PROGRAMS
 from callcast_contracts.subjects import Aggregate, Context, subject
 from callcast_runtime.messaging import EventStore, StoredEvent
 from callcast_runtime.service import Runtime, create_app
@@ -49,21 +50,15 @@ from callcast_runtime.settings import Settings
 from callcast_scheduler.bootstrap import build_spec
 from callcast_scheduler.handlers import (
     CALLS_DURABLE,
-    CONTACTS_DURABLE,
-    FLOWS_DURABLE,
-    PROGRAMS_DURABLE,
     Scheduler,
     job_subject,
 )
+from callcast_stack.asgi import serve_in_loop
 
 T = TypeVar("T")
 
-CONSUMERS = {
-    CONTACTS_DURABLE: CONTACTS.name,
-    FLOWS_DURABLE: FLOWS.name,
-    PROGRAMS_DURABLE: PROGRAMS.name,
-    CALLS_DURABLE: CALLS.name,
-}
+#: The scheduler's durable consumers (its views follow the streams with consumers of their own).
+CONSUMERS = {CALLS_DURABLE: CALLS.name}
 
 
 async def eventually(probe: Callable[[], Awaitable[T | None]], *, timeout: float = 10.0, what: str = "") -> T:
@@ -100,32 +95,38 @@ class SchedulerApp:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._stack: contextlib.AsyncExitStack | None = None
-        self._client: AsyncTestClient[Any] | None = None
+        self._client: httpx.AsyncClient | None = None
+        self._app: Litestar | None = None
 
     async def start(self) -> None:
         self._stack = contextlib.AsyncExitStack()
-        app = create_app(build_spec(), self.settings)
-        self._client = await self._stack.enter_async_context(AsyncTestClient(app=app, timeout=30))
+        self._app = create_app(build_spec(), self.settings)
+        self._client = await self._stack.enter_async_context(serve_in_loop(self._app))
 
     async def stop(self) -> None:
         if self._stack is not None:
             await self._stack.aclose()
-        self._stack, self._client = None, None
+        self._stack, self._client, self._app = None, None, None
 
     @property
-    def client(self) -> AsyncTestClient[Any]:
+    def client(self) -> httpx.AsyncClient:
         assert self._client is not None, "the scheduler app is not running"
         return self._client
 
     @property
     def runtime(self) -> Runtime:
-        runtime: Runtime = self.client.app.state.runtime
+        assert self._app is not None, "the scheduler app is not running"
+        runtime: Runtime = self._app.state.runtime
         return runtime
 
     @property
     def scheduler(self) -> Scheduler:
         scheduler: Scheduler = self.runtime.components["scheduler"]
         return scheduler
+
+    async def views_caught_up(self, timeout: float = 10.0) -> None:
+        """Every view (contacts, flows, programs) has applied every event stored so far."""
+        await eventually(self.scheduler.projections_caught_up, timeout=timeout, what="the scheduler's views")
 
 
 @dataclass(frozen=True)
@@ -306,7 +307,8 @@ class Tenant:
     async def app_caught_up(self) -> None:
         """Every event stored so far (calls, job events) is applied: nothing more will happen
         until something new arrives."""
-        await consumers_caught_up(self.events.js, CALLS_DURABLE, PROGRAMS_DURABLE)
+        await consumers_caught_up(self.events.js, CALLS_DURABLE)
+        await self.app.views_caught_up()
 
 
 @dataclass

@@ -172,9 +172,7 @@ def asyncapi_document(apps: dict[str, Any], schemas: dict[str, dict[str, Any]]) 
         defs = schema.get("$defs", {})
         for def_name, definition in defs.items():
             comp_schemas.setdefault(def_name, definition)
-        comp_schemas[f"{name}Envelope"] = {
-            k: v for k, v in schema.items() if k not in ("$defs",)
-        }
+        comp_schemas[f"{name}Envelope"] = {k: v for k, v in schema.items() if k not in ("$defs",)}
     text = json.dumps(doc).replace("#/$defs/", "#/components/schemas/")
     doc = json.loads(text)
     doc["x-callcast-channels"] = {

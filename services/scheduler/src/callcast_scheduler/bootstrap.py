@@ -24,6 +24,8 @@ def _wire(runtime: Runtime) -> dict[str, Any]:
 
 async def _start_dispatcher(runtime: Runtime) -> None:
     scheduler: Scheduler = runtime.components["scheduler"]
+    for name, projection in scheduler.projections.items():
+        runtime.spawn(projection.run(runtime.js, runtime.db), f"projection-{name}")
     runtime.spawn(scheduler.run_dispatcher(), "dispatcher")
     runtime.spawn(scheduler.run_lease_sweeper(), "attempt-lease-sweeper")
 

@@ -14,9 +14,6 @@ from callcast_scheduler.launch import LaunchHandlers
 from callcast_scheduler.outcomes import OutcomeHandlers
 from callcast_scheduler.service_base import (
     CALLS_DURABLE,
-    CONTACTS_DURABLE,
-    FLOWS_DURABLE,
-    PROGRAMS_DURABLE,
     execution_subject,
     job_subject,
 )
@@ -24,9 +21,6 @@ from callcast_scheduler.test_calls import TestCallHandlers
 
 __all__ = [
     "CALLS_DURABLE",
-    "CONTACTS_DURABLE",
-    "FLOWS_DURABLE",
-    "PROGRAMS_DURABLE",
     "Scheduler",
     "execution_subject",
     "job_subject",

@@ -29,7 +29,6 @@ from callcast_contracts.events import (
 )
 from callcast_runtime.logging import get_logger
 from callcast_runtime.messaging import Delivery
-from callcast_runtime.projections import advance
 from callcast_scheduler.adapters import repository as repo
 from callcast_scheduler.domain import execution_status as st
 from callcast_scheduler.domain.auto_pause import AutoPauseCounters
@@ -45,6 +44,10 @@ LIFECYCLE_EVENTS = (
     ExecutionCancelled,
     ExecutionCompleted,
 )
+
+
+#: Programs events that free a slot or make work due: the dispatcher runs a round at once.
+WAKING_EVENTS = (RetryScheduled, JobCompleted, ExecutionStarted, ExecutionResumed)
 
 
 def status_after(ev: Event) -> str | None:
@@ -162,61 +165,70 @@ class ProjectionHandlers(SchedulerBase):
                 (traceparent, ev.execution_id),
             )
 
-    async def project_contacts(self, d: Delivery) -> None:
+    # Each applies one event inside its projection's batch transaction (``OrderedProjection``
+    # keeps the position and the order).
+    async def apply_contacts(self, conn: repo.Conn, d: Delivery) -> None:
         ev, org_id = d.envelope.data, d.envelope.org_id
-        async with self.rt.db.connection() as conn, conn.transaction():
-            if not await advance(conn, "contacts", d.seq):
-                return
-            if isinstance(ev, ContactSaved):
-                snap = msgspec.to_builtins(ev.contact)
-                revision = int(getattr(ev.contact, "revision", 0) or 0)
-                await repo.upsert_contact(
-                    conn, org_id, ev.contact.id, ev.contact.primary_phone, snap, revision or d.seq
-                )
-            elif isinstance(ev, ContactDeleted):
-                await repo.delete_contact(conn, org_id, ev.contact_id)
-            elif isinstance(ev, AudienceMembersAdded):
-                await repo.add_members(conn, org_id, ev.audience_id, ev.contact_ids)
-            elif isinstance(ev, AudienceMembersRemoved):
-                await repo.remove_members(conn, org_id, ev.audience_id, ev.contact_ids)
-            elif isinstance(ev, AudienceDeleted):
-                # The contact service removes no members when it deletes an audience: the
-                # deleted audience has none for new launches (AudienceEmptyError).
-                await repo.forget_audience(conn, org_id, ev.audience_id)
+        if isinstance(ev, ContactSaved):
+            snap = msgspec.to_builtins(ev.contact)
+            revision = int(getattr(ev.contact, "revision", 0) or 0)
+            await repo.upsert_contact(conn, org_id, ev.contact.id, ev.contact.primary_phone, snap, revision or d.seq)
+        elif isinstance(ev, ContactDeleted):
+            await repo.delete_contact(conn, org_id, ev.contact_id)
+        elif isinstance(ev, AudienceMembersAdded):
+            await repo.add_members(conn, org_id, ev.audience_id, ev.contact_ids)
+        elif isinstance(ev, AudienceMembersRemoved):
+            await repo.remove_members(conn, org_id, ev.audience_id, ev.contact_ids)
+        elif isinstance(ev, AudienceDeleted):
+            # The contact service removes no members when it deletes an audience: the deleted
+            # audience has none for new launches (AudienceEmptyError).
+            await repo.forget_audience(conn, org_id, ev.audience_id)
 
-    async def project_flows(self, d: Delivery) -> None:
+    async def apply_flows(self, conn: repo.Conn, d: Delivery) -> None:
         ev, org_id = d.envelope.data, d.envelope.org_id
-        async with self.rt.db.connection() as conn, conn.transaction():
-            if not await advance(conn, "flows", d.seq):
-                return
-            if isinstance(ev, FlowVersionSaved):
-                await repo.insert_flow_version(
-                    conn, org_id, ev.flow.flow_id, ev.flow.version, msgspec.to_builtins(ev.flow)
-                )
-            elif isinstance(ev, FlowDeleted):
-                await repo.mark_flow_deleted(conn, org_id, ev.flow_id)
+        if isinstance(ev, FlowVersionSaved):
+            await repo.insert_flow_version(conn, org_id, ev.flow.flow_id, ev.flow.version, msgspec.to_builtins(ev.flow))
+        elif isinstance(ev, FlowDeleted):
+            await repo.mark_flow_deleted(conn, org_id, ev.flow_id)
 
-    async def project_programs(self, d: Delivery) -> None:
+    async def apply_programs(self, conn: repo.Conn, d: Delivery) -> None:
         ev, org_id = d.envelope.data, d.envelope.org_id
-        async with self.rt.db.connection() as conn, conn.transaction():
-            if not await advance(conn, "programs", d.seq):
-                return
-            at = d.envelope.occurred_at
-            if isinstance(ev, ExecutionLaunched):
-                await self._project_launched(conn, org_id, ev, at, d.headers.get("traceparent"), d.seq)
-            elif isinstance(ev, JobsEnrolled):
-                await repo.insert_jobs(
-                    conn, org_id, ev.execution_id, [(j.job_id, j.contact_id, j.phone) for j in ev.jobs]
-                )
-            elif isinstance(ev, AttemptDispatched):
-                await repo.job_dispatched(conn, ev.job_id, ev.attempt_number, d.seq)
-            elif isinstance(ev, RetryScheduled):
-                await repo.job_retry(conn, ev.job_id, ev.attempt_number, ev.not_before, ev.last_outcome, d.seq)
-            elif isinstance(ev, JobCompleted):
-                await repo.job_completed(
-                    conn, ev.job_id, ev.status, ev.outcome, d.seq, attempts=ev.attempts, reason=ev.outcome_reason
-                )
-            elif isinstance(ev, LIFECYCLE_EVENTS):
-                await apply_lifecycle_event(conn, ev, d.seq, at)
-        if isinstance(ev, RetryScheduled | JobCompleted | ExecutionStarted | ExecutionResumed):
+        at = d.envelope.occurred_at
+        if isinstance(ev, ExecutionLaunched):
+            await self._project_launched(conn, org_id, ev, at, d.headers.get("traceparent"), d.seq)
+        elif isinstance(ev, JobsEnrolled):
+            await repo.insert_jobs(conn, org_id, ev.execution_id, [(j.job_id, j.contact_id, j.phone) for j in ev.jobs])
+        elif isinstance(ev, AttemptDispatched):
+            await repo.job_dispatched(conn, ev.job_id, ev.attempt_number, d.seq)
+        elif isinstance(ev, RetryScheduled):
+            await repo.job_retry(conn, ev.job_id, ev.attempt_number, ev.not_before, ev.last_outcome, d.seq)
+        elif isinstance(ev, JobCompleted):
+            await repo.job_completed(
+                conn, ev.job_id, ev.status, ev.outcome, d.seq, attempts=ev.attempts, reason=ev.outcome_reason
+            )
+        elif isinstance(ev, LIFECYCLE_EVENTS):
+            await apply_lifecycle_event(conn, ev, d.seq, at)
+
+    async def apply_programs_batch(self, conn: repo.Conn, batch: list[Delivery]) -> None:
+        """``apply_programs`` over a batch, each run of AttemptDispatched in one statement (a
+        dispatch round appends a thousand of them back to back)."""
+        run: dict[str, tuple[int, int]] = {}
+        for d in batch:
+            ev = d.envelope.data
+            if isinstance(ev, AttemptDispatched) and ev.job_id not in run:
+                run[ev.job_id] = (ev.attempt_number, d.seq)
+                continue
+            if run:
+                await repo.jobs_dispatched(conn, run)
+                run = {}
+            if isinstance(ev, AttemptDispatched):
+                run[ev.job_id] = (ev.attempt_number, d.seq)
+            else:
+                await self.apply_programs(conn, d)
+        if run:
+            await repo.jobs_dispatched(conn, run)
+
+    def programs_applied(self, applied: list[Delivery]) -> None:
+        """What frees or starts work wakes the dispatcher of this replica."""
+        if any(isinstance(d.envelope.data, WAKING_EVENTS) for d in applied):
             self._wake.set()

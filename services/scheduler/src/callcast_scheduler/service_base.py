@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from callcast_contracts.events import ExecutionLaunched
 from callcast_contracts.events.flows import FlowSnapshot
-from callcast_contracts.streams import CONTACTS, FLOWS
 from callcast_contracts.subjects import Aggregate, Context, subject
 from callcast_runtime.logging import get_logger
+from callcast_runtime.ordered_projection import OrderedProjection
 from callcast_runtime.service import Runtime
 from callcast_scheduler.domain.dispatching import Pace
 from callcast_scheduler.domain.windows import PauseSchedule
@@ -25,9 +25,6 @@ IDLE_ROUND_S = 0.25
 ORG_LIMITS_TTL_S = 1.0
 DISPATCH_RETRY_AFTER = timedelta(seconds=2)
 DISPATCH_RETRY_AFTER_MAX = timedelta(minutes=1)
-CONTACTS_DURABLE = "scheduler-contacts"
-FLOWS_DURABLE = "scheduler-flows"
-PROGRAMS_DURABLE = "scheduler-programs"
 CALLS_DURABLE = "scheduler-calls"
 
 
@@ -46,6 +43,8 @@ def job_subject(org_id: str, job_id: str) -> str:
 class SchedulerBase:
     def __init__(self, runtime: Runtime) -> None:
         self.rt = runtime
+        #: The ordered views (contacts, flows, programs) by name; set when subscribers register.
+        self.projections: dict[str, OrderedProjection] = {}
         self._wake = asyncio.Event()
         self._flow_cache: dict[tuple[str, str, int], FlowSnapshot] = {}
         #: Executions whose last dispatch failed: when to try again, and how many failures so far.
@@ -68,18 +67,25 @@ class SchedulerBase:
         """Wait (bounded) until the contact and flow copies have applied every published event,
         so a launch right after an add-contacts or a flow save sees them."""
         deadline = asyncio.get_running_loop().time() + timeout_s
-        for stream, durable in ((CONTACTS.name, CONTACTS_DURABLE), (FLOWS.name, FLOWS_DURABLE)):
-            while True:
+        for name in ("contacts", "flows"):
+            projection = self.projections.get(name)
+            while projection is not None:
                 try:
-                    info = await self.rt.js.consumer_info(stream, durable)
-                    if info.num_pending == 0 and info.num_ack_pending == 0:
+                    if await projection.caught_up(self.rt.js):
                         break
                 except Exception:
                     pass
                 if asyncio.get_running_loop().time() > deadline:
-                    log.warning("copy still catching up", consumer=durable)
+                    log.warning("copy still catching up", projection=name)
                     break
                 await asyncio.sleep(0.05)
+
+    async def projections_caught_up(self) -> bool:
+        """Every view has applied what its stream held when asked (tests, readiness of a replay)."""
+        for projection in self.projections.values():
+            if not await projection.caught_up(self.rt.js):
+                return False
+        return True
 
     def wake(self) -> None:
         self._wake.set()

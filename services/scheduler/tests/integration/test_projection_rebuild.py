@@ -3,23 +3,17 @@ position, they are rebuilt by replaying the PROGRAMS stream, to the same counter
 
 from __future__ import annotations
 
-import contextlib
-
-import nats.js.errors
 import psycopg
 import pytest
 from execution_support import act_ok, campaign_with, job_counts, node_entered, projection_rows
-from scheduler_support import FakeDialer, Tenant, consumers_caught_up
-
-from callcast_contracts.streams import PROGRAMS
-from callcast_scheduler.handlers import PROGRAMS_DURABLE
+from scheduler_support import FakeDialer, Tenant
 
 pytestmark = pytest.mark.integration
 
 
 async def _drop_projection(tenant: Tenant) -> None:
-    """What a rebuild does while the scheduler is stopped: empty the view, forget its position
-    and the durable consumer that fed it."""
+    """What a rebuild does while the scheduler is stopped: empty the view and forget its position
+    (the view's consumer starts from the stored position, so it replays the whole stream)."""
     settings = tenant.app.settings
     assert settings.database_url is not None
     async with await psycopg.AsyncConnection.connect(settings.database_url) as conn:
@@ -27,8 +21,6 @@ async def _drop_projection(tenant: Tenant) -> None:
         await conn.execute("TRUNCATE jobs, executions, auto_pause_counts, auto_pause_marks")
         await conn.execute("DELETE FROM projection_positions WHERE projection = 'programs'")
         await conn.commit()
-    with contextlib.suppress(nats.js.errors.NotFoundError):
-        await tenant.events.js.delete_consumer(PROGRAMS.name, PROGRAMS_DURABLE)
 
 
 async def test_projection_rebuilds_by_replay(tenant: Tenant, dialer: FakeDialer) -> None:
@@ -49,7 +41,7 @@ async def test_projection_rebuilds_by_replay(tenant: Tenant, dialer: FakeDialer)
     await tenant.app.stop()
     await _drop_projection(tenant)
     await tenant.app.start()
-    await consumers_caught_up(tenant.events.js, PROGRAMS_DURABLE, timeout=30)
+    await tenant.app.views_caught_up(timeout=30)
 
     after = await tenant.execution(execution_id)
     before.pop("updatedAt"), after.pop("updatedAt")
@@ -62,7 +54,7 @@ async def _rebuild(tenant: Tenant) -> None:
     await tenant.app.stop()
     await _drop_projection(tenant)
     await tenant.app.start()
-    await consumers_caught_up(tenant.events.js, PROGRAMS_DURABLE, timeout=30)
+    await tenant.app.views_caught_up(timeout=30)
 
 
 async def test_a_replay_gives_the_same_rows_and_counters_after_pauses_and_a_cancel(

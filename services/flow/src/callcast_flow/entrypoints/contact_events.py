@@ -1,34 +1,36 @@
-"""Subscriber: the custom attribute names the validator checks references against."""
+"""Event input: the custom attribute names the validator checks references against."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from callcast_contracts.events import CustomAttributeDeleted, CustomAttributeSaved
 from callcast_contracts.streams import CONTACTS
 from callcast_contracts.subjects import Aggregate, Context
 from callcast_flow.adapters import custom_attributes_copy
-from callcast_runtime.messaging import Delivery, durable_event_consumer
-from callcast_runtime.projections import advance
+from callcast_runtime.messaging import Delivery
+from callcast_runtime.ordered_projection import OrderedProjection
 from callcast_runtime.service import Runtime
 
-DURABLE = "flow-custom-attributes"
+#: The copy's key in ``projection_positions``.
+POSITION = "flow-custom-attributes"
 
 
-def register(runtime: Runtime) -> None:
-    async def apply(d: Delivery) -> None:
-        ev = d.envelope.data
-        async with runtime.db.connection() as conn, conn.transaction():
-            if not await advance(conn, DURABLE, d.seq):
-                return
-            if isinstance(ev, CustomAttributeSaved):
-                await custom_attributes_copy.save(conn, d.envelope.org_id, ev.attribute_id, ev.name)
-            elif isinstance(ev, CustomAttributeDeleted):
-                await custom_attributes_copy.delete(conn, d.envelope.org_id, ev.attribute_id)
+async def _apply(conn: Any, d: Delivery) -> None:
+    ev = d.envelope.data
+    if isinstance(ev, CustomAttributeSaved):
+        await custom_attributes_copy.save(conn, d.envelope.org_id, ev.attribute_id, ev.name)
+    elif isinstance(ev, CustomAttributeDeleted):
+        await custom_attributes_copy.delete(conn, d.envelope.org_id, ev.attribute_id)
 
-    durable_event_consumer(
-        runtime.broker,
+
+async def start(runtime: Runtime) -> None:
+    """Follow the copy's events in order on this replica (see ``OrderedProjection``)."""
+    projection = OrderedProjection(
+        name=POSITION,
         stream=CONTACTS,
-        durable=DURABLE,
         subject=f"{Context.CONTACTS}.*.{Aggregate.CUSTOM_ATTRIBUTE}.*",
-        handler=apply,
-        description="The flow service's copy of custom attribute names (flow validation).",
+        apply=_apply,
+        instance_id=runtime.settings.instance_id,
     )
+    runtime.spawn(projection.run(runtime.js, runtime.db), "projection-custom-attributes")

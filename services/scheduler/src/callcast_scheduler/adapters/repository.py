@@ -470,6 +470,19 @@ async def job_dispatched(conn: Conn, job_id: str, attempt_number: int, seq: int 
     )
 
 
+async def jobs_dispatched(conn: Conn, attempts: dict[str, tuple[int, int]]) -> None:
+    """``job_dispatched`` for many jobs at once: job id → (attempt number, sequence)."""
+    ids = list(attempts)
+    await conn.execute(
+        "UPDATE jobs AS j SET status = CASE WHEN j.status IN ('pending', 'pending_retry') AND j.attempts < v.n "
+        "THEN 'queued' ELSE j.status END, "
+        "attempts = greatest(j.attempts, v.n), last_seq = greatest(j.last_seq, v.seq), updated_at = now() "
+        "FROM unnest(%s::uuid[], %s::int[], %s::bigint[]) AS v(id, n, seq) "
+        "WHERE j.id = v.id AND (j.attempts < v.n OR j.last_seq < v.seq)",
+        (ids, [attempts[i][0] for i in ids], [attempts[i][1] for i in ids]),
+    )
+
+
 async def job_calling(conn: Conn, job_id: str, attempt_number: int) -> None:
     await conn.execute(
         "UPDATE jobs SET status = 'calling', last_call_event_at = now(), updated_at = now() "
