@@ -12,7 +12,9 @@ from callcast_stack.demo import demo_flow_graph
 
 
 def _final_report(api: CallcastClient, job_id: str, *, timeout_s: float) -> JSON:
-    """The job's report once its status is final (404 until reporting has seen the call)."""
+    """The job's report once its status is final and its flow finished (404 until reporting has
+    seen the call). Both: the status follows the scheduler's verdict (PROGRAMS stream) and the
+    flow the call's events (CALLS), projected apart, so one can be shown before the other."""
     deadline = time.monotonic() + timeout_s
     while True:
         try:
@@ -21,7 +23,9 @@ def _final_report(api: CallcastClient, job_id: str, *, timeout_s: float) -> JSON
             if err.status != 404 or time.monotonic() >= deadline:
                 raise
         else:
-            if report["status"] in ("completed", "failed") or time.monotonic() >= deadline:
+            final = report["status"] in ("completed", "failed")
+            flow_done = (report.get("flowExecution") or {}).get("flowCompletedAt") is not None
+            if (final and flow_done) or time.monotonic() >= deadline:
                 return report
         time.sleep(0.25)
 

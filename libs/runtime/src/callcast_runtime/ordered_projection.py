@@ -43,11 +43,14 @@ log = get_logger(__name__)
 
 ApplyOne = Callable[[psycopg.AsyncConnection[Any], Delivery], Awaitable[None]]
 ApplyMany = Callable[[psycopg.AsyncConnection[Any], list[Delivery]], Awaitable[None]]
+Split = Callable[[list[Delivery]], list[list[Delivery]]]
 AfterCommit = Callable[[list[Delivery]], None]
 
 #: A consumer nobody fetches from for this long is removed by the server (a replica that died).
 INACTIVE_THRESHOLD_S = 120.0
 RETRY_PAUSE_S = 0.5
+IDLE_POLL_S = 5.0
+DRAIN_POLL_S = 0.05
 
 
 @dataclass(eq=False)
@@ -58,9 +61,13 @@ class OrderedProjection:
     subject: str
     #: Applies one event inside the batch's transaction (no commit of its own).
     apply: ApplyOne
-    #: When set, applies the batch's new events (in order) instead of ``apply`` one by one: for a
+    #: When set, applies a part's new events (in order) instead of ``apply`` one by one: for a
     #: view that turns runs of like events into one statement.
     apply_many: ApplyMany | None = None
+    #: Cuts a fetched batch into parts, each applied and committed on its own (default: the whole
+    #: batch in one). A view whose events lock rows that other writers lock in another order keeps
+    #: them apart, so that one transaction never holds the one while it waits for the other.
+    split: Split | None = None
     #: Runs after a batch committed, with the events that batch applied (e.g. wake a loop).
     after_commit: AfterCommit | None = None
     batch_size: int = 500
@@ -111,12 +118,21 @@ class OrderedProjection:
         sub = await js.pull_subscribe_bind(consumer=name, stream=self.stream.name)
         self._consumer, self._applied_through = name, start - 1
         expected = 1  # the consumer's own sequence: contiguous, so a lost message shows as a gap
+        idle = False
         try:
             while True:
+                # nats-py's fetch of n waits out its whole timeout once a long poll has begun,
+                # unless n messages come: idle, wait for one (it returns on arrival), then take
+                # what is there in batches (answered at once, the server says when none are left).
                 try:
-                    msgs = await sub.fetch(self.batch_size, timeout=1.0)
+                    if idle:
+                        msgs = await sub.fetch(1, timeout=IDLE_POLL_S)
+                    else:
+                        msgs = await sub.fetch(self.batch_size, timeout=DRAIN_POLL_S)
                 except (nats.errors.TimeoutError, TimeoutError):
+                    idle = True
                     continue
+                idle = False
                 batch: list[Delivery] = []
                 for msg in msgs:
                     meta = msg.metadata
@@ -149,11 +165,20 @@ class OrderedProjection:
                 await asyncio.sleep(RETRY_PAUSE_S)
 
     async def _apply(self, pool: Pool, batch: list[Delivery], last_seq: int) -> list[Delivery]:
+        parts = self.split(batch) if self.split is not None and batch else [batch]
+        applied: list[Delivery] = []
+        for i, part in enumerate(parts):
+            # The last part also moves past what the batch skipped (event types unknown here).
+            end = last_seq if i == len(parts) - 1 else part[-1].seq
+            applied += await self._apply_part(pool, part, end)
+        return applied
+
+    async def _apply_part(self, pool: Pool, part: list[Delivery], end: int) -> list[Delivery]:
         async with pool.connection() as conn, conn.transaction():
             position = await _lock_position(conn, self.name)
-            if last_seq <= position:
-                return []  # another replica applied it all
-            todo = [d for d in batch if d.seq > position]
+            if end <= position:
+                return []  # another replica applied it
+            todo = [d for d in part if d.seq > position]
             if self.apply_many is not None:
                 await self.apply_many(conn, todo)
             for d in todo if self.apply_many is None else ():
@@ -162,10 +187,7 @@ class OrderedProjection:
                     await self.apply(conn, d)
                 finally:
                     otel_context.detach(token)
-            # Up to the batch's last message, skipped (unknown) types included.
-            await conn.execute(
-                "UPDATE projection_positions SET position = %s WHERE projection = %s", (last_seq, self.name)
-            )
+            await conn.execute("UPDATE projection_positions SET position = %s WHERE projection = %s", (end, self.name))
             return todo
 
     async def _stored_position(self, pool: Pool) -> int:

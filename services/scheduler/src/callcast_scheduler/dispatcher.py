@@ -53,6 +53,7 @@ from callcast_scheduler.adapters import program_repository
 from callcast_scheduler.adapters import repository as repo
 from callcast_scheduler.adapters.event_batches import PendingAppend, append_batch
 from callcast_scheduler.adapters.event_log import last_event
+from callcast_scheduler.domain import execution_status as st
 from callcast_scheduler.domain.callerid import rotate
 from callcast_scheduler.domain.calling_gate import GateState, calling_gate
 from callcast_scheduler.domain.dispatching import (
@@ -135,9 +136,10 @@ class DispatchHandlers(SchedulerBase):
                 log.exception("dispatcher failed; retrying")
                 await asyncio.sleep(1.0)
 
-    async def dispatch_once(self) -> int:
+    async def dispatch_once(self, now: datetime | None = None) -> int:
+        """One round over every execution; ``now`` is the clock (tests move it forward)."""
         sent = 0
-        now = _now()
+        now = now or _now()
         self._more_due = False
         self._next_round_in = IDLE_ROUND_S
         async with self.rt.db.connection() as conn:
@@ -145,6 +147,10 @@ class DispatchHandlers(SchedulerBase):
             counters = await self._counters(conn, executions)
             orgs = await self._org_rounds(conn, executions, counters)
             await conn.commit()
+        # What ended otherwise than by completing (stopped, cancelled) is forgotten here.
+        listed = {str(ex["id"]) for ex in executions}
+        for ended in [e for e in self._launched_cache if e not in listed]:
+            self._forget(ended)
         for ex in executions:
             execution_id = str(ex["id"])
             retry_at, failures = self._retry_after.get(execution_id, (now, 0))
@@ -250,6 +256,11 @@ class DispatchHandlers(SchedulerBase):
         )
         if gate.state is GateState.STOPPED:
             await self._stop(org_id, execution_id)
+            return 0
+        if ex["status"] in st.PAUSED_STATUSES:
+            # Held: nothing is dispatched, but the last call of a paused execution completes it.
+            if counters.done:
+                await self._complete_execution(org_id, execution_id, counters)
             return 0
         if gate.state is GateState.NOT_STARTED:
             self._sleep_until(gate.until, now)
@@ -558,6 +569,7 @@ class DispatchHandlers(SchedulerBase):
 
     def _forget(self, execution_id: str) -> None:
         self._launched_cache.pop(execution_id, None)
+        self._retry_after.pop(execution_id, None)
         self._paces.pop(("execution", execution_id), None)
         for key in [k for k in self._schedules if k[0] == execution_id]:
             del self._schedules[key]

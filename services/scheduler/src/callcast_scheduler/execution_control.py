@@ -38,6 +38,8 @@ from callcast_scheduler.projections import apply_lifecycle_event, status_after
 from callcast_scheduler.service_base import SchedulerBase, execution_subject
 
 log = get_logger(__name__)
+#: Appends of one action tried against a subject that others append to meanwhile.
+ACT_ATTEMPTS = 10
 
 #: Builds the action's event and msg-id from the execution row and the subject's last event.
 MakeEvent = Callable[[repo.Row, StoredEvent | None], tuple[Event, str]]
@@ -131,7 +133,8 @@ class ExecutionControl(SchedulerBase):
         InvalidTransition when the status does not allow it (the caller answers 409 or ignores
         it). A concurrent append makes it decide once more from the new last event."""
         subj = execution_subject(org_id, execution_id)
-        for attempt in (1, 2):
+        # Several tries: a large launch appends its enrolment waves to the same subject.
+        for attempt in range(1, ACT_ATTEMPTS + 1):
             async with self.rt.db.connection() as conn:
                 row = await repo.get_execution(conn, org_id, execution_id)
             if row is None:
@@ -148,7 +151,7 @@ class ExecutionControl(SchedulerBase):
                     subj, env, msg_id=msg_id, expected_last_seq=last.seq if last else 0
                 )
             except AppendConflict:
-                if attempt == 2:
+                if attempt == ACT_ATTEMPTS:
                     raise
                 log.info("execution changed during an action; deciding again", execution_id=execution_id)
                 continue

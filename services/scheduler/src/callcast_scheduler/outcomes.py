@@ -323,8 +323,13 @@ class OutcomeHandlers(ExecutionControl):
             suspects = await repo.lost_attempts(conn, now - lease)
         closed = 0
         for job in suspects:
-            if await self._close_if_lost(job, now, lease):
-                closed += 1
+            try:
+                if await self._close_if_lost(job, now, lease):
+                    closed += 1
+            except Exception:
+                # One job's trouble (a conflict twice, NATS slow) must not keep the sweep from
+                # the others; this one comes up again on the next sweep.
+                log.exception("closing a lost attempt failed", job_id=str(job["id"]))
         return closed
 
     async def _close_if_lost(self, job: repo.Row, now: datetime, lease: timedelta) -> bool:
@@ -336,7 +341,11 @@ class OutcomeHandlers(ExecutionControl):
         calls = await last_event(self.rt.js, CALLS.name, subject(Context.CALLS, org_id, Aggregate.ATTEMPT, attempt_id))
         if calls is not None:
             if isinstance(calls.envelope.data, CallEnded):
-                return False  # its outcome is on its way through the consumer
+                # Its outcome is on its way through the consumer. Renewed, so that the sweep's
+                # oldest-first list moves on to others if the consumer is stuck on it.
+                async with self.rt.db.connection() as conn:
+                    await repo.call_event_seen(conn, job_id, timedelta(0), at=min(now, _now()))
+                return False
             heard = calls.envelope.occurred_at
             if heard.tzinfo is None:
                 heard = heard.replace(tzinfo=UTC)

@@ -209,24 +209,35 @@ class ProjectionHandlers(SchedulerBase):
         elif isinstance(ev, LIFECYCLE_EVENTS):
             await apply_lifecycle_event(conn, ev, d.seq, at)
 
-    async def apply_programs_batch(self, conn: repo.Conn, batch: list[Delivery]) -> None:
-        """``apply_programs`` over a batch, each run of AttemptDispatched in one statement (a
-        dispatch round appends a thousand of them back to back)."""
-        run: dict[str, tuple[int, int]] = {}
+    @staticmethod
+    def programs_parts(batch: list[Delivery]) -> list[list[Delivery]]:
+        """Each run of AttemptDispatched in one transaction, every other event in one of its own.
+        A dispatch round locks its jobs, then (counting trigger) their execution row; a part that
+        held an execution row (a JobCompleted, a pause) while updating the round's jobs would wait
+        on the round while the round waits on it."""
+        parts: list[list[Delivery]] = []
         for d in batch:
-            ev = d.envelope.data
-            if isinstance(ev, AttemptDispatched) and ev.job_id not in run:
-                run[ev.job_id] = (ev.attempt_number, d.seq)
-                continue
-            if run:
-                await repo.jobs_dispatched(conn, run)
-                run = {}
-            if isinstance(ev, AttemptDispatched):
-                run[ev.job_id] = (ev.attempt_number, d.seq)
+            dispatched = isinstance(d.envelope.data, AttemptDispatched)
+            if dispatched and parts and isinstance(parts[-1][-1].envelope.data, AttemptDispatched):
+                parts[-1].append(d)
             else:
-                await self.apply_programs(conn, d)
-        if run:
-            await repo.jobs_dispatched(conn, run)
+                parts.append([d])
+        return parts
+
+    async def apply_programs_part(self, conn: repo.Conn, part: list[Delivery]) -> None:
+        """A part of ``programs_parts``: a run of AttemptDispatched in one statement."""
+        if len(part) > 1 or (part and isinstance(part[0].envelope.data, AttemptDispatched)):
+            attempts: dict[str, tuple[int, int]] = {}
+            for d in part:
+                ev = d.envelope.data
+                assert isinstance(ev, AttemptDispatched)
+                # One row per job: a later attempt of the same job is kept (an UPDATE … FROM
+                # applies one source row per target row).
+                attempts[ev.job_id] = max(attempts.get(ev.job_id, (0, 0)), (ev.attempt_number, d.seq))
+            await repo.jobs_dispatched(conn, attempts)
+            return
+        for d in part:
+            await self.apply_programs(conn, d)
 
     def programs_applied(self, applied: list[Delivery]) -> None:
         """What frees or starts work wakes the dispatcher of this replica."""

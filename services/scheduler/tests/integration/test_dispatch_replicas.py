@@ -11,12 +11,14 @@ import sys
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import msgspec
 import nats
 import pytest
+from execution_support import campaign_with
 from nats.js import JetStreamContext
 from scheduler_support import SchedulerApp, Tenant, eventually
 
@@ -43,30 +45,44 @@ async def stored_per_subject(js: JetStreamContext, stream: str, filter_subject: 
 async def test_two_replicas_dispatching_at_once_dial_every_contact_once(
     tenant: Tenant, scheduler_settings: Settings
 ) -> None:
-    campaign = await tenant.campaign(contacts=40, concurrency=100)
+    # Due in an hour: the session app's own dispatcher (real clock) leaves it alone, and the two
+    # replicas' rounds below (clock moved past startAt) find the same 40 jobs due at once.
+    start_at = datetime.now(UTC) + timedelta(hours=1)
+    campaign = await campaign_with(tenant, contacts=40, concurrency=100, startAt=start_at.isoformat())
     limits = {"maxConcurrentCalls": 1000, "maxCallsPerSecond": 1000}
     assert (await tenant.app.client.put("/api/calling-limits", json=limits, headers=tenant.headers)).status_code == 200
     replica = SchedulerApp(msgspec.structs.replace(scheduler_settings, instance_id="scheduler-replica"))
     await replica.start()
+    js = tenant.events.js
     try:
         execution_id = await tenant.launch(campaign.program_id)
-        js = tenant.events.js
         dial_filter = f"{Context.DIAL}.{tenant.org_id}.>"
+        later = start_at + timedelta(seconds=1)
+        rounds = {"session": 0, "replica": 0}
+
+        async def both_rounds() -> None:
+            # Side by side, the advisory lock bypassed: what keeps them apart is the row locks of
+            # a round and the expected sequence of each job's subject.
+            session, other = await asyncio.gather(
+                tenant.app.scheduler.dispatch_once(later), replica.scheduler.dispatch_once(later)
+            )
+            rounds["session"] += session
+            rounds["replica"] += other
 
         async def all_dialled() -> bool:
-            # Both replicas run rounds side by side, the advisory lock bypassed: what keeps them
-            # apart is the row locks of a round and the expected sequence of each job's subject.
-            await asyncio.gather(tenant.app.scheduler.dispatch_once(), replica.scheduler.dispatch_once())
+            await both_rounds()
             return len(await stored_per_subject(js, DIAL_COMMANDS.name, dial_filter)) >= 40
 
         await eventually(all_dialled, timeout=30, what="every contact dialled")
-        await asyncio.gather(tenant.app.scheduler.dispatch_once(), replica.scheduler.dispatch_once())
+        await both_rounds()
         per_attempt = await stored_per_subject(js, DIAL_COMMANDS.name, dial_filter)
         assert len(per_attempt) == 40
         assert set(per_attempt.values()) == {1}
         per_job = await stored_per_subject(js, PROGRAMS.name, f"{Context.PROGRAMS}.{tenant.org_id}.job.>")
         assert len(per_job) == 40
         assert set(per_job.values()) == {1}  # one AttemptDispatched each
+        assert sum(rounds.values()) == 40  # what each round reports sent, not one more
+        await tenant.app_caught_up()
         assert (await tenant.execution(execution_id))["contactsInProgress"] == 40
     finally:
         await replica.stop()

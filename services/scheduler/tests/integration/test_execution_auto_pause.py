@@ -28,7 +28,9 @@ async def _call_entering(dialer: FakeDialer, command: DialCommand, *, redelivere
 async def test_the_execution_pauses_itself_when_a_node_reaches_its_threshold(
     tenant: Tenant, dialer: FakeDialer
 ) -> None:
-    campaign = await campaign_with(tenant, contacts=4, concurrency=1, autoPauseRules=[RULE])
+    # Five: the fifth is still pending when the fourth call pauses it again (a paused execution
+    # whose last contact finished completes).
+    campaign = await campaign_with(tenant, contacts=5, concurrency=1, autoPauseRules=[RULE])
     execution_id = await tenant.launch(campaign.program_id)
     assert (await tenant.execution(execution_id))["autoPauseRules"] == [RULE]
 

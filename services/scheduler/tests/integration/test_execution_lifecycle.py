@@ -3,8 +3,10 @@ the execution's events."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
-from execution_support import act, act_ok, add_up, counters, execution_events, job_counts
+from execution_support import act, act_ok, add_up, campaign_with, counters, execution_events, job_counts
 from scheduler_support import FakeDialer, Tenant, event_types
 
 from callcast_contracts import ids
@@ -187,3 +189,26 @@ async def test_another_organizations_execution_is_not_found(
     )
     assert response.status_code == 404
     assert (await tenant.execution(execution_id))["status"] == "running"
+
+
+async def test_a_paused_execution_whose_last_call_ends_completes(tenant: Tenant, dialer: FakeDialer) -> None:
+    campaign = await tenant.campaign(contacts=1)
+    execution_id = await tenant.launch(campaign.program_id)
+    live = await dialer.next_command()
+    await act_ok(tenant, execution_id, "pause")
+    await dialer.call(live, "completed")  # the call in progress went on during the pause
+    done = await tenant.execution_when(execution_id, "completed")
+    assert counters(done) == (1, 1, 0, 0, 0)
+    assert (await act(tenant, execution_id, "resume")).status_code == 409
+
+
+async def test_a_paused_execution_is_stopped_when_stop_at_comes(tenant: Tenant, dialer: FakeDialer) -> None:
+    stop_at = datetime.now(UTC) + timedelta(seconds=2)
+    campaign = await campaign_with(tenant, contacts=2, concurrency=1, stopAt=stop_at.isoformat())
+    execution_id = await tenant.launch(campaign.program_id)
+    first = await dialer.next_command()
+    await act_ok(tenant, execution_id, "pause")
+    await dialer.call(first, "completed")
+    stopped = await tenant.execution_when(execution_id, "stopped", timeout=15)
+    assert (stopped["contactsCompleted"], stopped["contactStatuses"]["skipped"]) == (1, 1)
+    await dialer.assert_no_command()

@@ -143,18 +143,23 @@ async def in_progress_by_execution(conn: Conn, execution_ids: Sequence[str]) -> 
 
 
 async def dispatchable_executions(conn: Conn, now: datetime) -> list[Row]:
+    """Executions a round looks at: those that may dispatch, and paused ones (not dispatched, but
+    ``stopAt`` ends them and their last call completes them while paused)."""
     cur = await conn.execute(
-        "SELECT * FROM executions WHERE status IN ('scheduled', 'running') AND scheduled_start_at <= %s", (now,)
+        "SELECT * FROM executions WHERE status IN ('scheduled', 'running', 'paused', 'paused_threshold', "
+        "'paused_no_credits') AND scheduled_start_at <= %s",
+        (now,),
     )
     return await cur.fetchall()
 
 
 async def org_in_progress(conn: Conn, org_ids: Sequence[str]) -> dict[str, int]:
-    """Calls up per organization across all its executions (paused or cancelled ones' live calls
-    count too), from the executions' ``jobs_queued``/``jobs_calling`` counter columns."""
+    """Calls up per organization across all its executions, whatever their status (a paused,
+    stopped or cancelled execution's live calls go on and count), from the executions'
+    ``jobs_queued``/``jobs_calling`` counter columns."""
     cur = await conn.execute(
         "SELECT org_id, sum(jobs_queued + jobs_calling)::int AS n FROM executions WHERE org_id = ANY(%s::uuid[]) "
-        "AND status NOT IN ('completed', 'stopped') AND jobs_queued + jobs_calling > 0 GROUP BY org_id",
+        "AND jobs_queued + jobs_calling > 0 GROUP BY org_id",
         (list(org_ids),),
     )
     return {str(r["org_id"]): int(r["n"]) for r in await cur.fetchall()}
