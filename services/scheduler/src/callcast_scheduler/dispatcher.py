@@ -31,6 +31,7 @@ from typing import Any, cast
 
 import msgspec
 import nats.js.errors
+import psycopg
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 
@@ -79,6 +80,11 @@ from callcast_scheduler.service_base import (
 
 log = get_logger(__name__)
 
+#: A standby replica tries for the dispatcher's lock this often.
+LOCK_RETRY_S = 2.0
+#: The active dispatcher checks its lock's connection at most this often (between rounds).
+LOCK_CHECK_S = 1.0
+
 _JOB_STATES = ("pending", "queued", "calling", "pending_retry", "completed", "failed", "skipped")
 
 
@@ -103,37 +109,45 @@ class _Planned:
 
 class DispatchHandlers(SchedulerBase):
     async def run_dispatcher(self) -> None:
-        """One active dispatcher (advisory lock); others stand by and take over if it dies."""
+        """One active dispatcher (advisory lock); others stand by and take over if it dies.
+
+        The lock lives on a connection of its own (not the pool's: a pooled connection would go
+        back to the pool in autocommit, and the lock with it). The connection is checked between
+        rounds: when it is gone, so is the lock (the server released it and another replica may
+        hold it now), and this replica stops dispatching and goes back to standing by."""
         lock_key = zlib.crc32(b"callcast-scheduler-dispatcher")
+        database_url = self.rt.settings.database_url
+        assert database_url is not None
         while True:
             try:
-                async with self.rt.db.connection() as lock_conn:
-                    await lock_conn.set_autocommit(True)
-                    cur = await lock_conn.execute("SELECT pg_try_advisory_lock(%s) AS ok", (lock_key,))
+                async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as lock_conn:
+                    cur = await lock_conn.execute("SELECT pg_try_advisory_lock(%s)", (lock_key,))
                     row = await cur.fetchone()
-                    if not row or not row["ok"]:
-                        await asyncio.sleep(2.0)
+                    if not row or not row[0]:
+                        await asyncio.sleep(LOCK_RETRY_S)
                         continue
                     log.info("dispatcher active", instance=self.rt.settings.instance_id)
-                    try:
-                        while True:
-                            # Cleared before the round, so a wake-up that arrives during it
-                            # starts the next round at once instead of being lost.
-                            self._wake.clear()
-                            await self.dispatch_once()
-                            if self._more_due:
-                                await asyncio.sleep(0)  # let acks, projections and HTTP in
-                                continue
-                            try:
-                                await asyncio.wait_for(self._wake.wait(), timeout=self._next_round_in)
-                            except TimeoutError:
-                                pass
-                    finally:
-                        await lock_conn.execute("SELECT pg_advisory_unlock(%s)", (lock_key,))
+                    checked = time.monotonic()
+                    while True:
+                        if time.monotonic() - checked >= LOCK_CHECK_S:
+                            await lock_conn.execute("SELECT 1")  # raises when the session is gone
+                            checked = time.monotonic()
+                        # Cleared before the round, so a wake-up that arrives during it starts
+                        # the next round at once instead of being lost.
+                        self._wake.clear()
+                        await self.dispatch_once()
+                        if self._more_due:
+                            await asyncio.sleep(0)  # let acks, projections and HTTP in
+                            continue
+                        try:
+                            await asyncio.wait_for(self._wake.wait(), timeout=self._next_round_in)
+                        except TimeoutError:
+                            pass
+                # Leaving the block closes the connection, which releases the lock.
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("dispatcher failed; retrying")
+                log.exception("dispatcher failed; standing by again")
                 await asyncio.sleep(1.0)
 
     async def dispatch_once(self, now: datetime | None = None) -> int:

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import uuid
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -17,10 +18,11 @@ from pathlib import Path
 import httpx
 import msgspec
 import nats
+import psycopg
 import pytest
 from execution_support import campaign_with
 from nats.js import JetStreamContext
-from scheduler_support import SchedulerApp, Tenant, eventually
+from scheduler_support import FakeDialer, SchedulerApp, Tenant, eventually
 
 from callcast_contracts.envelope import envelope
 from callcast_contracts.events import AudienceMembersAdded, ContactSaved, FlowVersionSaved
@@ -246,3 +248,36 @@ async def test_a_scheduler_killed_mid_execution_resumes_and_dials_no_attempt_twi
             assert set(per_job.values()) == {1}
         finally:
             await nc.close()
+
+
+# -- the dispatcher's lock, lost ---------------------------------------------------------------------
+async def _lock_holder(database_url: str) -> int | None:
+    key = zlib.crc32(b"callcast-scheduler-dispatcher")
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        cur = await conn.execute(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = 0 AND objid = %s "
+            "AND objsubid = 1",
+            (key,),
+        )
+        row = await cur.fetchone()
+        return int(row[0]) if row else None
+
+
+async def test_a_dispatcher_whose_lock_session_dies_takes_the_lock_again_and_dispatches(
+    tenant: Tenant, dialer: FakeDialer, scheduler_settings: Settings
+) -> None:
+    database_url = scheduler_settings.database_url
+    assert database_url is not None
+    before = await eventually(lambda: _lock_holder(database_url), what="the dispatcher's lock")
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        await conn.execute("SELECT pg_terminate_backend(%s)", (before,))  # as a failover or idle kill would
+
+    async def taken_again() -> int | None:
+        holder = await _lock_holder(database_url)
+        return holder if holder not in (None, before) else None
+
+    await eventually(taken_again, timeout=15, what="the lock taken again by a new session")
+    campaign = await tenant.campaign(contacts=1)
+    await tenant.launch(campaign.program_id)
+    command = await dialer.next_command()
+    assert command.data.contact_id == campaign.contacts[0].id
