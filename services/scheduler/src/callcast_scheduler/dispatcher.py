@@ -66,13 +66,13 @@ from callcast_scheduler.domain.dispatching import (
 from callcast_scheduler.domain.progress import Counters
 from callcast_scheduler.domain.recipient_timezone import recipient_timezone
 from callcast_scheduler.domain.windows import PauseSchedule
+from callcast_scheduler.execution_control import ExecutionControl
 from callcast_scheduler.service_base import (
     DISPATCH_BATCH,
     DISPATCH_RETRY_AFTER,
     DISPATCH_RETRY_AFTER_MAX,
     IDLE_ROUND_S,
     ORG_LIMITS_TTL_S,
-    SchedulerBase,
     _now,
     execution_subject,
     job_subject,
@@ -84,8 +84,6 @@ log = get_logger(__name__)
 LOCK_RETRY_S = 2.0
 #: The active dispatcher checks its lock's connection at most this often (between rounds).
 LOCK_CHECK_S = 1.0
-
-_JOB_STATES = ("pending", "queued", "calling", "pending_retry", "completed", "failed", "skipped")
 
 
 @dataclass
@@ -107,7 +105,7 @@ class _Planned:
     recorded_seq: int = 0
 
 
-class DispatchHandlers(SchedulerBase):
+class DispatchHandlers(ExecutionControl):
     async def run_dispatcher(self) -> None:
         """One active dispatcher (advisory lock); others stand by and take over if it dies.
 
@@ -158,7 +156,7 @@ class DispatchHandlers(SchedulerBase):
         self._next_round_in = IDLE_ROUND_S
         async with self.rt.db.connection() as conn:
             executions = await dispatch_repo.dispatchable_executions(conn, now)
-            counters = await self._counters(conn, executions)
+            counters = {str(ex["id"]): Counters.from_row(ex) for ex in executions}
             orgs = await self._org_rounds(conn, executions, counters)
             await conn.commit()
         # What ended otherwise than by completing (stopped, cancelled) is forgotten here.
@@ -183,39 +181,13 @@ class DispatchHandlers(SchedulerBase):
         return sent
 
     # -- what a round may do ------------------------------------------------------------------------
-    @staticmethod
-    async def _counters(conn: repo.Conn, executions: list[repo.Row]) -> dict[str, Counters]:
-        """From the executions' counter columns; rows without them (an older schema) are counted
-        (one grouped query for the round)."""
-        result = {
-            str(ex["id"]): Counters.from_states(
-                int(ex["total_contacts"]), {s: int(ex[f"jobs_{s}"]) for s in _JOB_STATES if f"jobs_{s}" in ex}
-            )
-            for ex in executions
-            if "jobs_pending" in ex
-        }
-        missing = [str(ex["id"]) for ex in executions if str(ex["id"]) not in result]
-        if missing:
-            states = await dispatch_repo.in_progress_by_execution(conn, missing)
-            for ex in executions:
-                key = str(ex["id"])
-                if key in missing:
-                    result[key] = Counters.from_states(int(ex["total_contacts"]), states.get(key, {}))
-        return result
-
     async def _org_rounds(
         self, conn: repo.Conn, executions: list[repo.Row], counters: dict[str, Counters]
     ) -> dict[str, _OrgRound]:
         org_ids = sorted({str(ex["org_id"]) for ex in executions})
         if not org_ids:
             return {}
-        if all("jobs_pending" in ex for ex in executions):
-            up = await dispatch_repo.org_in_progress(conn, org_ids)
-        else:
-            up = {}
-            for ex in executions:
-                org = str(ex["org_id"])
-                up[org] = up.get(org, 0) + counters[str(ex["id"])].in_progress
+        up = await dispatch_repo.org_in_progress(conn, org_ids)
         rounds: dict[str, _OrgRound] = {}
         clock = time.monotonic()
         for org in org_ids:
@@ -280,12 +252,8 @@ class DispatchHandlers(SchedulerBase):
             self._sleep_until(gate.until, now)
             return 0
         if ex["status"] == "scheduled":
-            start = getattr(self, "start_execution", None)
-            if start is not None:
-                await start(org_id, execution_id)  # ExecutionStarted; the next round dispatches
-                return 0
-            async with self.rt.db.connection() as conn:
-                await repo.set_execution_status(conn, execution_id, "running", now)
+            await self.start_execution(org_id, execution_id)  # ExecutionStarted; the next round dispatches
+            return 0
         async with self.rt.db.connection() as conn:
             if counters.done:
                 await self._complete_execution(org_id, execution_id, counters)
@@ -361,13 +329,7 @@ class DispatchHandlers(SchedulerBase):
         return open_jobs
 
     async def _stop(self, org_id: str, execution_id: str) -> None:
-        stop = getattr(self, "stop_execution", None)
-        if stop is None:
-            if execution_id not in self._stop_pending:
-                self._stop_pending.add(execution_id)
-                log.warning("stopAt reached; no new call starts (no stop_execution yet)", execution_id=execution_id)
-            return
-        await stop(org_id, execution_id)
+        await self.stop_execution(org_id, execution_id)
         log.info("stopAt reached: execution stopped", execution_id=execution_id)
 
     # -- one batch ----------------------------------------------------------------------------------
@@ -444,7 +406,7 @@ class DispatchHandlers(SchedulerBase):
         # The work-queue stream dedupes by msg-id; the dialer's expected-sequence-0 gate makes a
         # command published twice (after a crash here) dial once anyway.
         await append_batch(self.rt.js, commands)
-        await dispatch_repo.jobs_dispatched(conn, [(str(p.job["id"]), p.attempt_number, seq) for p, _, seq in recorded])
+        await repo.jobs_dispatched(conn, {str(p.job["id"]): (p.attempt_number, seq) for p, _, seq in recorded})
         self.dispatch_stats["rounds"] += 1
         self.dispatch_stats["dispatched"] += len(recorded)
         self.dispatch_stats["republished"] += sum(1 for p, _, _ in recorded if p.recorded is not None)

@@ -34,7 +34,6 @@ from callcast_scheduler.adapters import dispatch_repository as dispatch_repo
 from callcast_scheduler.adapters import repository as repo
 from callcast_scheduler.adapters.event_batches import PendingAppend, append_batch
 from callcast_scheduler.domain import errors
-from callcast_scheduler.domain.progress import Counters
 from callcast_scheduler.projections import ProjectionHandlers
 from callcast_scheduler.service_base import (
     ENROLL_CHUNK,
@@ -275,11 +274,3 @@ class LaunchHandlers(ProjectionHandlers):
     async def _activate(conn: repo.Conn, org_id: str, program: repo.Row) -> None:
         if program["status"] == "draft":
             await repo.update_program(conn, org_id, str(program["id"]), {"status": "active"})
-
-    async def counters(self, org_id: str, execution_id: str) -> tuple[repo.Row, Counters]:
-        async with self.rt.db.connection() as conn:
-            ex = await repo.get_execution(conn, org_id, execution_id)
-            if ex is None:
-                raise errors.execution_not_found()
-            states = await repo.job_states(conn, execution_id)
-        return ex, Counters.from_states(int(ex["total_contacts"]), states)

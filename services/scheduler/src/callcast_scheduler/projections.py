@@ -199,7 +199,7 @@ class ProjectionHandlers(SchedulerBase):
         elif isinstance(ev, JobsEnrolled):
             await repo.insert_jobs(conn, org_id, ev.execution_id, [(j.job_id, j.contact_id, j.phone) for j in ev.jobs])
         elif isinstance(ev, AttemptDispatched):
-            await repo.job_dispatched(conn, ev.job_id, ev.attempt_number, d.seq)
+            await repo.jobs_dispatched(conn, {ev.job_id: (ev.attempt_number, d.seq)})
         elif isinstance(ev, RetryScheduled):
             await repo.job_retry(conn, ev.job_id, ev.attempt_number, ev.not_before, ev.last_outcome, d.seq)
         elif isinstance(ev, JobCompleted):

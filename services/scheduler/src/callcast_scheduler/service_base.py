@@ -56,7 +56,6 @@ class SchedulerBase:
         self._org_limits_cache: dict[str, tuple[float, tuple[int, float]]] = {}
         self._caller_usage_cache: dict[str, dict[str, datetime]] = {}
         self._caller_usage_loaded: set[tuple[str, str]] = set()
-        self._stop_pending: set[str] = set()
         self._more_due = False
         #: Counts since start (rounds, dispatched, conflicts, republished): logs and benchmarks.
         self.dispatch_stats: dict[str, int] = {"rounds": 0, "dispatched": 0, "conflicts": 0, "republished": 0}

@@ -95,19 +95,6 @@ async def due_jobs(conn: Conn, execution_id: str, now: datetime, limit: int) -> 
     return await cur.fetchall()
 
 
-async def jobs_dispatched(conn: Conn, dispatched: Sequence[tuple[str, int, int]]) -> None:
-    """Mark each ``(job id, attempt number, AttemptDispatched sequence)`` queued, in one
-    statement (same guard as the projection's ``job_dispatched``: never backwards)."""
-    if not dispatched:
-        return
-    await conn.execute(
-        "UPDATE jobs SET status = 'queued', attempts = d.attempt, last_seq = greatest(jobs.last_seq, d.seq), "
-        "updated_at = now() FROM unnest(%s::uuid[], %s::int[], %s::bigint[]) AS d(id, attempt, seq) "
-        "WHERE jobs.id = d.id AND jobs.status IN ('pending', 'pending_retry') AND jobs.attempts < d.attempt",
-        ([j for j, _, _ in dispatched], [a for _, a, _ in dispatched], [s for _, _, s in dispatched]),
-    )
-
-
 async def defer_jobs(conn: Conn, deferred: Sequence[tuple[str, datetime]]) -> None:
     """Jobs that may not be called before a time of their own (a window in the recipient's zone)."""
     if not deferred:
@@ -127,19 +114,6 @@ async def contact_snapshots(conn: Conn, org_id: str, contact_ids: Sequence[str])
         (org_id, list(contact_ids)),
     )
     return {r["id"]: _decode_snapshot(r["snapshot"]) for r in await cur.fetchall()}
-
-
-async def in_progress_by_execution(conn: Conn, execution_ids: Sequence[str]) -> dict[str, dict[str, int]]:
-    """Job states of these executions, for rows that do not keep counters of their own."""
-    cur = await conn.execute(
-        "SELECT execution_id, status, count(*) AS n FROM jobs WHERE execution_id = ANY(%s::uuid[]) "
-        "GROUP BY execution_id, status",
-        (list(execution_ids),),
-    )
-    states: dict[str, dict[str, int]] = {}
-    for r in await cur.fetchall():
-        states.setdefault(str(r["execution_id"]), {})[r["status"]] = int(r["n"])
-    return states
 
 
 async def dispatchable_executions(conn: Conn, now: datetime) -> list[Row]:

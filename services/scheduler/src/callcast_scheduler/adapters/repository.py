@@ -18,62 +18,11 @@ def _json(value: Any) -> str | None:
 
 
 # -- DIDs ---------------------------------------------------------------------------------------
-async def insert_did(conn: Conn, **v: Any) -> Row:
-    cur = await conn.execute(
-        "INSERT INTO dids (id, org_id, number, country, description, status) "
-        "VALUES (%(id)s, %(org_id)s, %(number)s, %(country)s, %(description)s, %(status)s) RETURNING *",
-        v,
-    )
-    row = await cur.fetchone()
-    assert row is not None
-    return row
-
-
 async def get_did(conn: Conn, org_id: str, did_id: str) -> Row | None:
     cur = await conn.execute(
         "SELECT * FROM dids WHERE id = %s AND (org_id = %s OR is_shared) AND deleted_at IS NULL", (did_id, org_id)
     )
     return await cur.fetchone()
-
-
-async def list_dids(
-    conn: Conn, org_id: str, *, search: str | None, sort: str, order: str, limit: int, offset: int, status: str | None
-) -> tuple[list[Row], int]:
-    where = ["(org_id = %(org)s OR is_shared)", "deleted_at IS NULL"]
-    params: dict[str, Any] = {"org": org_id, "limit": limit, "offset": offset}
-    if search:
-        where.append("(number ILIKE %(q)s OR description ILIKE %(q)s)")
-        params["q"] = f"%{search}%"
-    if status:
-        where.append("status = %(status)s")
-        params["status"] = status
-    clause = " AND ".join(where)
-    cur = await conn.execute(f"SELECT count(*) AS n FROM dids WHERE {clause}", params)
-    total = (await cur.fetchone() or {"n": 0})["n"]
-    cur = await conn.execute(
-        f"SELECT * FROM dids WHERE {clause} ORDER BY {sort} {order}, id LIMIT %(limit)s OFFSET %(offset)s", params
-    )
-    return await cur.fetchall(), int(total)
-
-
-async def update_did(conn: Conn, org_id: str, did_id: str, changes: dict[str, Any]) -> Row | None:
-    if not changes:
-        return await get_did(conn, org_id, did_id)
-    sets = ", ".join(f"{k} = %({k})s" for k in changes)
-    cur = await conn.execute(
-        f"UPDATE dids SET {sets}, updated_at = now() WHERE id = %(id)s AND org_id = %(org)s "
-        "AND deleted_at IS NULL RETURNING *",
-        {**changes, "id": did_id, "org": org_id},
-    )
-    return await cur.fetchone()
-
-
-async def delete_did(conn: Conn, org_id: str, did_id: str) -> bool:
-    cur = await conn.execute(
-        "UPDATE dids SET deleted_at = now() WHERE id = %s AND org_id = %s AND deleted_at IS NULL RETURNING id",
-        (did_id, org_id),
-    )
-    return await cur.fetchone() is not None
 
 
 async def dids_by_ids(conn: Conn, org_id: str, ids: list[str]) -> dict[str, Row]:
@@ -83,22 +32,6 @@ async def dids_by_ids(conn: Conn, org_id: str, ids: list[str]) -> dict[str, Row]
 
 
 # -- programs -----------------------------------------------------------------------------------
-async def insert_program(conn: Conn, **v: Any) -> Row:
-    v = {**v, "retry_strategy": _json(v["retry_strategy"]), "pause_windows": _json(v.get("pause_windows"))}
-    v["auto_pause_rules"] = _json(v.get("auto_pause_rules"))
-    cur = await conn.execute(
-        "INSERT INTO programs (id, org_id, name, description, mode, flow_id, audience_id, start_at, stop_at,"
-        " did_pool, retry_strategy, pause_windows, auto_pause_rules, concurrency) VALUES (%(id)s, %(org_id)s,"
-        " %(name)s, %(description)s, %(mode)s, %(flow_id)s, %(audience_id)s, %(start_at)s, %(stop_at)s,"
-        " %(did_pool)s::uuid[], %(retry_strategy)s, %(pause_windows)s, %(auto_pause_rules)s, %(concurrency)s)"
-        " RETURNING *",
-        v,
-    )
-    row = await cur.fetchone()
-    assert row is not None
-    return row
-
-
 async def get_program(conn: Conn, org_id: str, program_id: str, *, for_update: bool = False) -> Row | None:
     cur = await conn.execute(
         "SELECT * FROM programs WHERE id = %s AND org_id = %s AND deleted_at IS NULL"
@@ -106,24 +39,6 @@ async def get_program(conn: Conn, org_id: str, program_id: str, *, for_update: b
         (program_id, org_id),
     )
     return await cur.fetchone()
-
-
-async def list_programs(
-    conn: Conn, org_id: str, *, search: str | None, sort: str, order: str, limit: int, offset: int
-) -> tuple[list[Row], int]:
-    where = ["org_id = %(org)s", "deleted_at IS NULL"]
-    params: dict[str, Any] = {"org": org_id, "limit": limit, "offset": offset}
-    if search:
-        where.append("(name ILIKE %(q)s OR description ILIKE %(q)s)")
-        params["q"] = f"%{search}%"
-    clause = " AND ".join(where)
-    cur = await conn.execute(f"SELECT count(*) AS n FROM programs WHERE {clause}", params)
-    total = (await cur.fetchone() or {"n": 0})["n"]
-    cur = await conn.execute(
-        f"SELECT * FROM programs WHERE {clause} ORDER BY {sort} {order}, id LIMIT %(limit)s OFFSET %(offset)s",
-        params,
-    )
-    return await cur.fetchall(), int(total)
 
 
 async def update_program(conn: Conn, org_id: str, program_id: str, changes: dict[str, Any]) -> Row | None:
@@ -140,14 +55,6 @@ async def update_program(conn: Conn, org_id: str, program_id: str, changes: dict
         {**values, "id": program_id, "org": org_id},
     )
     return await cur.fetchone()
-
-
-async def delete_program(conn: Conn, org_id: str, program_id: str) -> bool:
-    cur = await conn.execute(
-        "UPDATE programs SET deleted_at = now() WHERE id = %s AND org_id = %s AND deleted_at IS NULL RETURNING id",
-        (program_id, org_id),
-    )
-    return await cur.fetchone() is not None
 
 
 # -- copies of other contexts -----------------------------------------------------------------
@@ -181,22 +88,6 @@ async def remove_members(conn: Conn, org_id: str, audience_id: str, contact_ids:
 
 async def forget_audience(conn: Conn, org_id: str, audience_id: str) -> None:
     await conn.execute("DELETE FROM audience_members WHERE org_id = %s AND audience_id = %s", (org_id, audience_id))
-
-
-async def audience_snapshot(conn: Conn, org_id: str, audience_id: str) -> list[Row]:
-    cur = await conn.execute(
-        "SELECT c.id AS contact_id, c.phone FROM audience_members m JOIN contacts c "
-        "ON c.org_id = m.org_id AND c.id = m.contact_id "
-        "WHERE m.org_id = %s AND m.audience_id = %s AND NOT c.deleted ORDER BY c.id",
-        (org_id, audience_id),
-    )
-    return await cur.fetchall()
-
-
-async def contact_snapshot(conn: Conn, org_id: str, contact_id: str) -> dict[str, Any]:
-    cur = await conn.execute("SELECT snapshot FROM contacts WHERE org_id = %s AND id = %s", (org_id, contact_id))
-    row = await cur.fetchone()
-    return dict(row["snapshot"]) if row else {}
 
 
 async def live_contact(conn: Conn, org_id: str, contact_id: str) -> Row | None:
@@ -301,14 +192,6 @@ async def live_execution_of_program(conn: Conn, program_id: str) -> Row | None:
     return await cur.fetchone()
 
 
-async def job_states(conn: Conn, execution_id: str) -> dict[str, int]:
-    """Jobs per status, counted (diagnostics and tests: the counters must equal this)."""
-    cur = await conn.execute(
-        "SELECT status, count(*) AS n FROM jobs WHERE execution_id = %s GROUP BY status", (execution_id,)
-    )
-    return {r["status"]: int(r["n"]) for r in await cur.fetchall()}
-
-
 async def set_execution_status(conn: Conn, execution_id: str, status: str, at: datetime | None = None) -> None:
     await conn.execute(
         "UPDATE executions SET status = %s, updated_at = now(), "
@@ -350,13 +233,6 @@ async def skip_open_jobs(conn: Conn, execution_id: str, reason: str) -> int:
         (reason, execution_id),
     )
     return cur.rowcount
-
-
-async def runnable_executions(conn: Conn, now: datetime) -> list[Row]:
-    cur = await conn.execute(
-        "SELECT * FROM executions WHERE status IN ('scheduled', 'running') AND scheduled_start_at <= %s", (now,)
-    )
-    return await cur.fetchall()
 
 
 EXECUTION_SORTS = {"createdAt": "created_at", "updatedAt": "updated_at", "status": "status"}
@@ -442,36 +318,18 @@ async def insert_jobs(conn: Conn, org_id: str, execution_id: str, jobs: list[tup
     )
 
 
-async def due_jobs(conn: Conn, execution_id: str, now: datetime, limit: int) -> list[Row]:
-    cur = await conn.execute(
-        "SELECT * FROM jobs WHERE execution_id = %s AND status IN ('pending', 'pending_retry') "
-        "AND (next_attempt_at IS NULL OR next_attempt_at <= %s) ORDER BY next_attempt_at NULLS FIRST, id "
-        "LIMIT %s FOR UPDATE SKIP LOCKED",
-        (execution_id, now, limit),
-    )
-    return await cur.fetchall()
-
-
 async def get_job(conn: Conn, job_id: str) -> Row | None:
     cur = await conn.execute("SELECT * FROM jobs WHERE id = %s", (job_id,))
     return await cur.fetchone()
 
 
-async def job_dispatched(conn: Conn, job_id: str, attempt_number: int, seq: int | None = None) -> None:
-    """Attempt ``attempt_number`` is out (the dispatcher right after its append, and the
-    projection of AttemptDispatched at ``seq``). Its lease starts now (a trigger: whoever raises
-    ``attempts``)."""
-    await conn.execute(
-        "UPDATE jobs SET status = CASE WHEN status IN ('pending', 'pending_retry') AND attempts < %(n)s "
-        "THEN 'queued' ELSE status END, "
-        "attempts = greatest(attempts, %(n)s), last_seq = greatest(last_seq, %(seq)s), updated_at = now() "
-        "WHERE id = %(id)s AND (attempts < %(n)s OR last_seq < %(seq)s)",
-        {"n": attempt_number, "seq": seq or 0, "id": job_id},
-    )
-
-
 async def jobs_dispatched(conn: Conn, attempts: dict[str, tuple[int, int]]) -> None:
-    """``job_dispatched`` for many jobs at once: job id → (attempt number, sequence)."""
+    """Attempts are out: job id → (attempt number, its AttemptDispatched sequence); the dispatcher
+    right after its appends, and the projection of AttemptDispatched. Never backwards: a job still
+    waiting becomes ``queued``; the attempt count and the sequence only grow. Its lease starts
+    now (a trigger: whoever raises ``attempts``)."""
+    if not attempts:
+        return
     ids = list(attempts)
     await conn.execute(
         "UPDATE jobs AS j SET status = CASE WHEN j.status IN ('pending', 'pending_retry') AND j.attempts < v.n "
@@ -517,14 +375,6 @@ async def job_completed(
         "updated_at = now() WHERE id = %s",
         (status, outcome, reason, attempts, seq, job_id),
     )
-
-
-async def jobs_in_flight(conn: Conn, execution_id: str) -> int:
-    cur = await conn.execute(
-        "SELECT count(*) AS n FROM jobs WHERE execution_id = %s AND status IN ('queued', 'calling')", (execution_id,)
-    )
-    row = await cur.fetchone()
-    return int(row["n"]) if row else 0
 
 
 # -- the attempt lease and auto-pause (from the call-event stream) -------------------------------
