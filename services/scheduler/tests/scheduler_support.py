@@ -37,6 +37,7 @@ from callcast_contracts.events import (
     CallAttemptStarted,
     CallEnded,
     ContactSaved,
+    CustomAttributeSaved,
     DialRequested,
     FlowVersionSaved,
 )
@@ -171,6 +172,21 @@ class Tenant:
             msg_id=f"audience-{audience_id}-added-{uuid.uuid4()}",
         )
         return audience_id
+
+    async def custom_attribute(self, name: str, attribute_type: str = "date") -> str:
+        """A custom attribute definition, as the contact service publishes it; answers once the
+        scheduler's copy has it (programs validate a live trigger against the copy)."""
+        attribute_id = str(uuid.uuid4())
+        saved = CustomAttributeSaved(
+            attribute_id=attribute_id, name=name, display_name=name, attribute_type=attribute_type
+        )
+        await self.events.append(
+            subject(Context.CONTACTS, self.org_id, Aggregate.CUSTOM_ATTRIBUTE, attribute_id),
+            envelope(saved, org_id=self.org_id, aggregate_id=attribute_id),
+            msg_id=f"attribute-{attribute_id}-saved",
+        )
+        await self.app.views_caught_up()
+        return attribute_id
 
     async def delete_audience(self, audience_id: str) -> None:
         await self.events.append(

@@ -67,6 +67,7 @@ from callcast_scheduler.domain.progress import Counters
 from callcast_scheduler.domain.recipient_timezone import recipient_timezone
 from callcast_scheduler.domain.windows import PauseSchedule
 from callcast_scheduler.execution_control import ExecutionControl
+from callcast_scheduler.live import LiveTriggers
 from callcast_scheduler.service_base import (
     DISPATCH_BATCH,
     DISPATCH_RETRY_AFTER,
@@ -105,7 +106,7 @@ class _Planned:
     recorded_seq: int = 0
 
 
-class DispatchHandlers(ExecutionControl):
+class DispatchHandlers(ExecutionControl, LiveTriggers):
     async def run_dispatcher(self) -> None:
         """One active dispatcher (advisory lock); others stand by and take over if it dies.
 
@@ -178,6 +179,7 @@ class DispatchHandlers(ExecutionControl):
                 self._retry_after[execution_id] = (now + backoff, failures + 1)
             else:
                 self._retry_after.pop(execution_id, None)
+        self._live_evaluated.pop(execution_id, None)
         return sent
 
     # -- what a round may do ------------------------------------------------------------------------
@@ -243,9 +245,12 @@ class DispatchHandlers(ExecutionControl):
         if gate.state is GateState.STOPPED:
             await self._stop(org_id, execution_id)
             return 0
+        live = ex["mode"] == "live"
+        if live and self.live_evaluation_due(execution_id):
+            await self.evaluate_live(ex, now)  # its new jobs are counted by the next round
         if ex["status"] in st.PAUSED_STATUSES:
             # Held: nothing is dispatched, but the last call of a paused execution completes it.
-            if counters.done:
+            if counters.done and not live:
                 await self._complete_execution(org_id, execution_id, counters)
             return 0
         if gate.state is GateState.NOT_STARTED:
@@ -255,7 +260,7 @@ class DispatchHandlers(ExecutionControl):
             await self.start_execution(org_id, execution_id)  # ExecutionStarted; the next round dispatches
             return 0
         async with self.rt.db.connection() as conn:
-            if counters.done:
+            if counters.done and not live:  # a live one waits for its next trigger
                 await self._complete_execution(org_id, execution_id, counters)
                 return 0
             if gate.state is GateState.PAUSED_WINDOW:

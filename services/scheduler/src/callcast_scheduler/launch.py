@@ -34,6 +34,7 @@ from callcast_scheduler.adapters import dispatch_repository as dispatch_repo
 from callcast_scheduler.adapters import repository as repo
 from callcast_scheduler.adapters.event_batches import PendingAppend, append_batch
 from callcast_scheduler.domain import errors
+from callcast_scheduler.live import LiveTriggers
 from callcast_scheduler.projections import ProjectionHandlers
 from callcast_scheduler.service_base import (
     ENROLL_CHUNK,
@@ -91,7 +92,7 @@ class _Enrolment:
             )
 
 
-class LaunchHandlers(ProjectionHandlers):
+class LaunchHandlers(ProjectionHandlers, LiveTriggers):
     async def launch(
         self,
         org_id: str,
@@ -111,6 +112,11 @@ class LaunchHandlers(ProjectionHandlers):
             self._wake.set()
             await self._enrol_waves(rest)
             log.info("execution launched", execution_id=execution_id, program_id=program_id, contacts=len(rest.members))
+        async with self.rt.db.connection() as conn:
+            execution = await repo.get_execution(conn, org_id, execution_id)
+        if execution is not None and execution["mode"] == "live":
+            enrolled = await self.evaluate_live(execution)
+            log.info("live execution launched", execution_id=execution_id, program_id=program_id, triggered=enrolled)
         self._wake.set()
         return execution_id
 
@@ -128,8 +134,6 @@ class LaunchHandlers(ProjectionHandlers):
                     raise _key_reused()
             if program["status"] == "archived":
                 raise errors.program_status_conflict(program["status"])
-            if program["mode"] != "batch":
-                raise errors.program_status_conflict("live (live programs are not launchable yet)")
             if key is not None:
                 execution_id = ids.derived_id("execution", program_id, "idempotency-key", key)
             else:
@@ -167,9 +171,12 @@ class LaunchHandlers(ProjectionHandlers):
             flow = await repo.latest_flow_version(conn, org_id, str(program["flow_id"]))
             if flow is None:
                 raise errors.flow_not_found(str(program["flow_id"]))
-            members = await dispatch_repo.callable_audience(conn, org_id, str(program["audience_id"]))
-            if not members:
-                raise errors.audience_empty()
+            is_live = program["mode"] == "live"
+            members = []
+            if not is_live:  # a live program enrols its contacts as their triggers come (live.py)
+                members = await dispatch_repo.callable_audience(conn, org_id, str(program["audience_id"]))
+                if not members:
+                    raise errors.audience_empty()
 
             now = _now()
             subj = execution_subject(org_id, execution_id)
@@ -178,7 +185,7 @@ class LaunchHandlers(ProjectionHandlers):
             launched = ExecutionLaunched(
                 execution_id=execution_id,
                 program_id=program_id,
-                audience_id=str(program["audience_id"]),
+                audience_id=str(program["audience_id"]) if program["audience_id"] else None,
                 flow_id=str(program["flow_id"]),
                 flow_version=int(flow["version"]),
                 caller_ids=caller_ids,
@@ -192,6 +199,8 @@ class LaunchHandlers(ProjectionHandlers):
                 recipient_timezones=bool(program.get("recipient_timezones")),
                 auto_pause_rules=program.get("auto_pause_rules"),
                 calls_per_second=program.get("calls_per_second"),
+                mode="live" if is_live else "batch",
+                trigger=dict(program["trigger_condition"]) if is_live and program["trigger_condition"] else None,
             )
             rest = _Enrolment(
                 org_id=org_id,

@@ -14,6 +14,8 @@ from callcast_contracts.events import (
     AudienceMembersRemoved,
     ContactDeleted,
     ContactSaved,
+    CustomAttributeDeleted,
+    CustomAttributeSaved,
     ExecutionCancelled,
     ExecutionCompleted,
     ExecutionLaunched,
@@ -29,6 +31,7 @@ from callcast_contracts.events import (
 )
 from callcast_runtime.logging import get_logger
 from callcast_runtime.messaging import Delivery
+from callcast_scheduler.adapters import live_repository as live_repo
 from callcast_scheduler.adapters import repository as repo
 from callcast_scheduler.domain import execution_status as st
 from callcast_scheduler.domain.auto_pause import AutoPauseCounters
@@ -154,6 +157,8 @@ class ProjectionHandlers(SchedulerBase):
             auto_pause_rules=ev.auto_pause_rules,
             calls_per_second=ev.calls_per_second,
             last_seq=seq,
+            mode=ev.mode,
+            trigger=ev.trigger,
         )
         # Here rather than only in the launch's transaction: when that transaction failed after
         # the events were stored, the execution still comes from this projection, and a program
@@ -179,6 +184,10 @@ class ProjectionHandlers(SchedulerBase):
             await repo.add_members(conn, org_id, ev.audience_id, ev.contact_ids)
         elif isinstance(ev, AudienceMembersRemoved):
             await repo.remove_members(conn, org_id, ev.audience_id, ev.contact_ids)
+        elif isinstance(ev, CustomAttributeSaved):
+            await live_repo.save_custom_attribute(conn, org_id, ev.attribute_id, ev.name, ev.attribute_type)
+        elif isinstance(ev, CustomAttributeDeleted):
+            await live_repo.delete_custom_attribute(conn, org_id, ev.attribute_id)
         elif isinstance(ev, AudienceDeleted):
             # The contact service removes no members when it deletes an audience: the deleted
             # audience has none for new launches (AudienceEmptyError).
@@ -196,6 +205,10 @@ class ProjectionHandlers(SchedulerBase):
         at = d.envelope.occurred_at
         if isinstance(ev, ExecutionLaunched):
             await self._project_launched(conn, org_id, ev, at, d.headers.get("traceparent"), d.seq)
+        elif isinstance(ev, JobsEnrolled) and any(j.not_before is not None for j in ev.jobs):
+            # A live execution's triggered contacts: its total grows with them.
+            triggered = [(j.job_id, j.contact_id, j.phone, j.not_before or at) for j in ev.jobs]
+            await live_repo.enrol_triggered(conn, org_id, ev.execution_id, triggered)
         elif isinstance(ev, JobsEnrolled):
             await repo.insert_jobs(conn, org_id, ev.execution_id, [(j.job_id, j.contact_id, j.phone) for j in ev.jobs])
         elif isinstance(ev, AttemptDispatched):

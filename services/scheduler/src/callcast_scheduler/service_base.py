@@ -57,6 +57,8 @@ class SchedulerBase:
         self._caller_usage_cache: dict[str, dict[str, datetime]] = {}
         self._caller_usage_loaded: set[tuple[str, str]] = set()
         self._more_due = False
+        #: Live executions: when this replica last evaluated their triggers (monotonic clock).
+        self._live_evaluated: dict[str, float] = {}
         #: Counts since start (rounds, dispatched, conflicts, republished): logs and benchmarks.
         self.dispatch_stats: dict[str, int] = {"rounds": 0, "dispatched": 0, "conflicts": 0, "republished": 0}
         self._next_round_in = IDLE_ROUND_S

@@ -218,6 +218,9 @@ async def test_a_pause_windows_document_covering_the_whole_week_is_refused(tenan
 
 
 async def test_a_live_program_needs_a_trigger_condition_on_a_date_attribute(tenant: Tenant) -> None:
+    for name in ("renewal_date", "échéance", "due_on"):
+        await tenant.custom_attribute(name)
+    await tenant.custom_attribute("plan", "text")
     program = await _create(tenant, mode="live", audienceId=..., triggerCondition={"attributeName": "renewal_date"})
     assert (program["mode"], program["audienceId"]) == ("live", None)
     assert program["triggerCondition"] == {"attributeName": "renewal_date", "offsetDays": 0, "time": None}
@@ -238,6 +241,8 @@ async def test_a_live_program_needs_a_trigger_condition_on_a_date_attribute(tena
         ({"attributeName": "renewal_date", "offsetDays": 400}, "triggerCondition.offsetDays"),
         ({"attributeName": "renewal_date", "time": {"hour": 25, "minute": 0}}, "triggerCondition.time.hour"),
         ({"attributeName": "renewal_date", "days": 1}, "triggerCondition.days"),
+        ({"attributeName": "no_such_attribute"}, "triggerCondition.attributeName"),
+        ({"attributeName": "plan"}, "triggerCondition.attributeName"),  # not a date
     ):
         body = await _body(tenant, mode="live", triggerCondition=trigger)
         response = await tenant.app.client.post("/api/programs", json=body, headers=tenant.headers)
@@ -247,6 +252,10 @@ async def test_a_live_program_needs_a_trigger_condition_on_a_date_attribute(tena
         path, json={"triggerCondition": {"attributeName": "due_on"}}, headers=tenant.headers
     )
     assert moved.json()["triggerCondition"]["attributeName"] == "due_on"
+    refused = await tenant.app.client.patch(
+        path, json={"triggerCondition": {"attributeName": "plan"}}, headers=tenant.headers
+    )
+    assert list(_problem(refused, 400, "VALIDATION_FAILED")["fieldErrors"]) == ["triggerCondition.attributeName"]
 
 
 async def test_the_did_pool_answers_the_documented_errors(tenant: Tenant, other_tenant: Tenant) -> None:
@@ -427,6 +436,7 @@ async def test_another_organizations_program_is_not_found(tenant: Tenant, other_
 async def test_programs_are_listed_paged_searched_sorted_and_filtered(tenant: Tenant) -> None:
     alpha = await _create(tenant, name="Alpha 100%")
     beta = await _create(tenant, name="Beta", description="renewals")
+    await tenant.custom_attribute("due")
     gamma = await _create(tenant, name="Gamma", mode="live", audienceId=..., triggerCondition={"attributeName": "due"})
     await tenant.app.client.patch(f"/api/programs/{beta['id']}", json={"status": "archived"}, headers=tenant.headers)
     client, headers = tenant.app.client, tenant.headers

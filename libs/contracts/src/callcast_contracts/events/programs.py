@@ -29,7 +29,8 @@ from callcast_contracts.envelope import Event
 class ExecutionLaunched(Event, frozen=True, kw_only=True):
     execution_id: str
     program_id: str
-    audience_id: str
+    #: None for a live program over the whole organization.
+    audience_id: str | None
     flow_id: str
     flow_version: int
     caller_ids: list[str]
@@ -48,12 +49,20 @@ class ExecutionLaunched(Event, frozen=True, kw_only=True):
     auto_pause_rules: list[dict[str, Any]] | None = None
     #: New calls per second for this execution (None: the organization's limit alone).
     calls_per_second: float | None = None
+    #: ``live``: contacts are enrolled as their date attribute's trigger comes (``trigger``, the
+    #: program's ``triggerCondition`` in normal form); ``total_contacts`` counts those enrolled
+    #: at launch and grows with each later ``JobsEnrolled``; the execution never completes on its
+    #: own (it ends at ``stopAt`` or when cancelled).
+    mode: str = "batch"
+    trigger: dict[str, Any] | None = None
 
 
 class EnrolledJob(msgspec.Struct, kw_only=True, frozen=True, rename="camel"):
     job_id: str
     contact_id: str
     phone: str
+    #: A live program's trigger time: the job's first attempt waits for it.
+    not_before: datetime | None = None
 
 
 class JobsEnrolled(Event, frozen=True, kw_only=True):

@@ -14,7 +14,8 @@ from callcast_scheduler.domain.dispatching import OPT_OUT_FIELDS, OPT_OUT_TRUE_V
 
 _decode_snapshot = msgspec.json.Decoder(dict[str, Any]).decode
 
-_OPTED_OUT = " OR ".join(
+#: A contact snapshot (alias ``c``) is opted out: a flag field or attribute set (``%(yes)s``).
+OPTED_OUT_SQL = " OR ".join(
     f"lower(c.snapshot->>'{f}') = ANY(%(yes)s) OR lower(c.snapshot->'customAttributes'->>'{f}') = ANY(%(yes)s)"
     for f in OPT_OUT_FIELDS
 )
@@ -26,7 +27,7 @@ async def callable_audience(conn: Conn, org_id: str, audience_id: str) -> list[R
         "SELECT c.id AS contact_id, c.phone FROM audience_members m JOIN contacts c "
         "ON c.org_id = m.org_id AND c.id = m.contact_id "
         "WHERE m.org_id = %(org)s AND m.audience_id = %(audience)s AND NOT c.deleted "
-        f"AND NOT coalesce({_OPTED_OUT}, false) "
+        f"AND NOT coalesce({OPTED_OUT_SQL}, false) "
         "ORDER BY c.id",
         {"org": org_id, "audience": audience_id, "yes": list(OPT_OUT_TRUE_VALUES)},
     )

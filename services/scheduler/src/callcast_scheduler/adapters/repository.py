@@ -141,20 +141,24 @@ async def insert_execution(conn: Conn, **v: Any) -> None:
         "auto_pause_rules": None,
         "calls_per_second": None,
         "last_seq": 0,
+        "mode": "batch",
+        "trigger": None,
         **v,
     }
+    v["trigger"] = _json(v["trigger"])
     v["retry_strategy"] = _json(v["retry_strategy"])
     v["pause_windows"] = _json(v["pause_windows"])
     v["auto_pause_rules"] = _json(v["auto_pause_rules"])
     await conn.execute(
         "INSERT INTO executions (id, org_id, program_id, audience_id, flow_id, flow_version, status, total_contacts,"
         " caller_ids, retry_strategy, concurrency, scheduled_start_at, scheduled_stop_at, created_at, updated_at,"
-        " actual_start_at, timezone, pause_windows, recipient_timezones, auto_pause_rules, calls_per_second, last_seq)"
+        " actual_start_at, timezone, pause_windows, recipient_timezones, auto_pause_rules, calls_per_second, last_seq,"
+        " mode, trigger)"
         " VALUES (%(id)s, %(org_id)s, %(program_id)s, %(audience_id)s, %(flow_id)s, %(flow_version)s, %(status)s,"
         " %(total_contacts)s, %(caller_ids)s, %(retry_strategy)s, %(concurrency)s, %(scheduled_start_at)s,"
         " %(scheduled_stop_at)s, %(created_at)s, %(created_at)s,"
         " CASE WHEN %(status)s = 'running' THEN %(created_at)s::timestamptz END, %(timezone)s, %(pause_windows)s,"
-        " %(recipient_timezones)s, %(auto_pause_rules)s, %(calls_per_second)s, %(last_seq)s)"
+        " %(recipient_timezones)s, %(auto_pause_rules)s, %(calls_per_second)s, %(last_seq)s, %(mode)s, %(trigger)s)"
         " ON CONFLICT (id) DO UPDATE SET last_seq = greatest(executions.last_seq, EXCLUDED.last_seq)",
         v,
     )

@@ -22,6 +22,7 @@ from callcast_contracts import ids
 from callcast_runtime.api import Page, page_of, page_query, parse_uuid, require_tz
 from callcast_runtime.errors import ValidationFailed
 from callcast_runtime.service import Runtime
+from callcast_scheduler.adapters import live_repository as live_repo
 from callcast_scheduler.adapters import program_repository as programs
 from callcast_scheduler.adapters import repository as repo
 from callcast_scheduler.domain import errors, program_errors
@@ -441,6 +442,17 @@ def _mode_rules(mode: str, *, audience_id: str | None, has_trigger: bool) -> Non
         raise ValidationFailed.single("triggerCondition", "triggerCondition is required for a live program", "required")
 
 
+async def _check_trigger_attribute(conn: repo.Conn, org_id: str, trigger: Any) -> None:
+    """A live trigger names an existing ``date`` custom attribute of the organization (digest §8.2)."""
+    name = trigger.attribute_name
+    found = await live_repo.attribute_type(conn, org_id, name)
+    if found != "date":
+        reason = "no custom attribute has this name" if found is None else f"the attribute is of type {found}"
+        raise ValidationFailed.single(
+            "triggerCondition.attributeName", f"must name a date-type custom attribute ({reason})", "isDateAttribute"
+        )
+
+
 def _builtins(value: Any) -> Any:
     return None if value is None else msgspec.to_builtins(value)
 
@@ -489,6 +501,8 @@ class ProgramController(Controller):
             "timezone": _timezone(data.timezone),
         }
         async with runtime.db.connection() as conn:
+            if data.mode == "live" and data.trigger_condition is not None:
+                await _check_trigger_attribute(conn, org_id, data.trigger_condition)
             pool = await _checked_pool(conn, org_id, data.did_pool)
             row = await programs.insert_program(
                 conn,
@@ -641,7 +655,7 @@ class ProgramController(Controller):
     @post(
         "/{program_id:str}/launch",
         operation_id="launchProgram",
-        summary="Launch a batch program: snapshot its audience into a new execution",
+        summary="Launch a program: a batch one snapshots its audience, a live one calls as triggers come",
         status_code=201,
         responses=error_responses(
             400,
@@ -651,7 +665,7 @@ class ProgramController(Controller):
             e400="AudienceEmptyError, ExecutionAlreadyRunningError or EmptyDidPoolError",
             e404=f"{PROGRAM_NOT_FOUND}, or FlowNotFoundError (the program's flow was deleted)",
             e409=(
-                "ProgramStatusConflictError: the program is archived (or live: not launchable yet); "
+                "ProgramStatusConflictError: the program is archived; "
                 "IdempotencyKeyReusedError: the Idempotency-Key launched another program"
             ),
         ),
@@ -681,6 +695,8 @@ async def _changes(conn: repo.Conn, row: repo.Row, data: UpdateProgramRequest, o
         changes["status"] = status
     if "trigger_condition" in given and row["mode"] != "live":
         _mode_rules(row["mode"], audience_id=row["audience_id"], has_trigger=True)
+    if row["mode"] == "live" and given.get("trigger_condition") is not None:
+        await _check_trigger_attribute(conn, org_id, given["trigger_condition"])
     start_at = given.get("start_at", row["start_at"])
     stop_at = given.get("stop_at", row["stop_at"])
     if "start_at" in given or "stop_at" in given:
