@@ -3,7 +3,7 @@
 Integration tests use a real NATS JetStream and PostgreSQL through the workspace's pytest plugin
 (``callcast_stack.pytest_plugin``): ``nats_url`` is ``NATS_URL`` when set (else a server started
 for the session) and ``database_url`` a fresh database on ``DATABASE_URL``'s server (else on an
-embedded one). The app's durable consumers get a per-session suffix, so a reporting service of a
+embedded one). The app's projections get a per-session suffix, so a reporting service of a
 stack running on the same NATS server never shares their messages.
 """
 
@@ -13,17 +13,14 @@ import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
+import httpx
 import msgspec
 import nats
 import pytest
-from litestar.testing import AsyncTestClient
 from nats.aio.client import Client as NatsClient
 
 from callcast_contracts.streams import ALL_STREAMS
-from callcast_reporting.adapters.rebuild import forget_consumers
-from callcast_reporting.entrypoints.events import projections
 from callcast_runtime.messaging import EventStore, ensure_streams
 from callcast_runtime.settings import Settings, load_settings
 
@@ -32,13 +29,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from reporting_support import ReportingApp
 
-#: This session's durable consumers and projections: ``reporting-calls-test-<hex>`` …
+#: This session's projections: ``reporting-calls-test-<hex>`` …
 CONSUMER_SUFFIX = f"-test-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture(scope="session")
-async def reporting_settings(nats_url: str, database_url: str) -> AsyncIterator[Settings]:
-    """Settings of the reporting app under test; its consumers are forgotten at the end."""
+async def reporting_settings(nats_url: str, database_url: str) -> Settings:
+    """Settings of the reporting app under test (its views' consumers vanish with it)."""
     settings = msgspec.structs.replace(
         load_settings("reporting"), nats_url=nats_url, database_url=database_url, log_format="console"
     )
@@ -48,12 +45,7 @@ async def reporting_settings(nats_url: str, database_url: str) -> AsyncIterator[
         await ensure_streams(nc.jetstream(), ALL_STREAMS)
     finally:
         await nc.close()
-    yield settings
-    nc = await nats.connect(nats_url)
-    try:
-        await forget_consumers(nc.jetstream(), projections(CONSUMER_SUFFIX))
-    finally:
-        await nc.close()
+    return settings
 
 
 @pytest.fixture
@@ -77,6 +69,6 @@ async def reporting_app(reporting_settings: Settings) -> AsyncIterator[Reporting
 
 
 @pytest.fixture
-def client(reporting_app: ReportingApp) -> AsyncTestClient[Any]:
+def client(reporting_app: ReportingApp) -> httpx.AsyncClient:
     assert reporting_app.client is not None
     return reporting_app.client

@@ -8,8 +8,9 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import httpx
 import psycopg
-from litestar.testing import AsyncTestClient
+from litestar import Litestar
 from nats.js import JetStreamContext
 from nats.js.api import DeliverPolicy
 from reporting_scenario import Appended
@@ -22,6 +23,7 @@ from callcast_reporting.entrypoints.events import projections
 from callcast_runtime.messaging import EventStore
 from callcast_runtime.service import Runtime, create_app
 from callcast_runtime.settings import Settings
+from callcast_stack.asgi import serve_in_loop
 
 T = TypeVar("T")
 
@@ -32,27 +34,29 @@ class ReportingApp:
     def __init__(self, settings: Settings, *, consumer_suffix: str) -> None:
         self.settings = settings
         self.consumer_suffix = consumer_suffix
-        #: Durable consumer (= projection) name → stream, for this app.
+        #: Projection name → stream, for this app.
         self.projections = projections(consumer_suffix)
         self._stack: contextlib.AsyncExitStack | None = None
-        self.client: AsyncTestClient[Any] | None = None
+        self._app: Litestar | None = None
+        self.client: httpx.AsyncClient | None = None
 
-    async def start(self) -> AsyncTestClient[Any]:
+    async def start(self) -> httpx.AsyncClient:
+        """Served in the test's own event loop (tests also use the app's pool directly)."""
         self._stack = contextlib.AsyncExitStack()
-        app = create_app(build_spec(consumer_suffix=self.consumer_suffix), self.settings)
-        client = await self._stack.enter_async_context(AsyncTestClient(app=app))
+        self._app = create_app(build_spec(consumer_suffix=self.consumer_suffix), self.settings)
+        client = await self._stack.enter_async_context(serve_in_loop(self._app))
         self.client = client
         return client
 
     async def stop(self) -> None:
         if self._stack is not None:
             await self._stack.aclose()
-        self._stack, self.client = None, None
+        self._stack, self.client, self._app = None, None, None
 
     @property
     def runtime(self) -> Runtime:
-        assert self.client is not None
-        runtime: Runtime = self.client.app.state.runtime
+        assert self._app is not None
+        runtime: Runtime = self._app.state.runtime
         return runtime
 
     async def drop_view(self) -> None:

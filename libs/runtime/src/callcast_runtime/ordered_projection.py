@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,13 +31,14 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from opentelemetry import context as otel_context
+from opentelemetry import trace
 
 from callcast_contracts.envelope import UnknownEventType, decode
 from callcast_contracts.streams import StreamSpec
 from callcast_runtime.db import Pool
 from callcast_runtime.logging import get_logger
 from callcast_runtime.messaging import Delivery
-from callcast_runtime.tracing import extract_context
+from callcast_runtime.tracing import extract_context, tracer
 
 log = get_logger(__name__)
 
@@ -179,16 +180,32 @@ class OrderedProjection:
             if end <= position:
                 return []  # another replica applied it
             todo = [d for d in part if d.seq > position]
-            if self.apply_many is not None:
-                await self.apply_many(conn, todo)
+            if self.apply_many is not None and todo:
+                # One span for the part, in the trace of its first event.
+                with self._span(todo[0], len(todo)):
+                    await self.apply_many(conn, todo)
             for d in todo if self.apply_many is None else ():
-                token = otel_context.attach(extract_context(d.headers))
-                try:
+                with self._span(d, 1):
                     await self.apply(conn, d)
-                finally:
-                    otel_context.detach(token)
             await conn.execute("UPDATE projection_positions SET position = %s WHERE projection = %s", (end, self.name))
             return todo
+
+    @contextlib.contextmanager
+    def _span(self, d: Delivery, events: int) -> Iterator[None]:
+        token = otel_context.attach(extract_context(d.headers))
+        try:
+            with tracer().start_as_current_span(
+                f"{self.name} {d.envelope.type}",
+                kind=trace.SpanKind.CONSUMER,
+                attributes={
+                    "messaging.system": "nats",
+                    "messaging.destination.name": d.subject,
+                    "messaging.batch.message_count": events,
+                },
+            ):
+                yield
+        finally:
+            otel_context.detach(token)
 
     async def _stored_position(self, pool: Pool) -> int:
         async with pool.connection() as conn:

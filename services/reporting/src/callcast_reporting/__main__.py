@@ -1,14 +1,12 @@
 """``python -m callcast_reporting`` serves; ``python -m callcast_reporting rebuild`` drops the read
-model and the durable consumers (with the service stopped) so the next start replays everything."""
+model and its positions (with the service stopped) so the next start replays everything."""
 
 from __future__ import annotations
 
 import asyncio
 import sys
 
-import nats
-
-from callcast_reporting.adapters.rebuild import drop_view, forget_consumers
+from callcast_reporting.adapters.rebuild import drop_view
 from callcast_reporting.bootstrap import MIGRATIONS, build_spec
 from callcast_reporting.entrypoints.events import PROJECTIONS
 from callcast_runtime.db import open_pool
@@ -28,11 +26,6 @@ async def rebuild() -> None:
             await drop_view(conn, PROJECTIONS)
     finally:
         await pool.close()
-    nc = await nats.connect(settings.nats_url)
-    try:
-        await forget_consumers(nc.jetstream(), PROJECTIONS)
-    finally:
-        await nc.close()
     print("reporting read model dropped; the next start replays CALLS and PROGRAMS")
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from callcast_reporting.entrypoints.events import register_consumers
+from callcast_reporting.entrypoints.events import views
 from callcast_reporting.entrypoints.http import CallReportController
 from callcast_reporting.entrypoints.recordings import RecordingController
-from callcast_runtime.service import ServiceSpec
+from callcast_runtime.service import Runtime, ServiceSpec
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -20,8 +20,15 @@ outcome events (`outcomes.<orgId>.job.<jobId>`, see docs/outcome-events.md).
 
 
 def build_spec(*, consumer_suffix: str = "") -> ServiceSpec:
-    """The service; ``consumer_suffix`` renames its durable consumers and projections (tests that
-    share a NATS server with a running stack use it to stay apart)."""
+    """The service; ``consumer_suffix`` renames its projections (tests that share a NATS server and
+    a database with a running stack use it to stay apart)."""
+
+    async def start_views(runtime: Runtime) -> None:
+        projections = views(runtime, suffix=consumer_suffix)
+        runtime.components["reporting_views"] = projections
+        for view in projections:
+            runtime.spawn(view.run(runtime.js, runtime.db), f"view-{view.name}")
+
     return ServiceSpec(
         name="reporting",
         route_handlers=[CallReportController, RecordingController],
@@ -29,6 +36,6 @@ def build_spec(*, consumer_suffix: str = "") -> ServiceSpec:
         uses_database=True,
         # CallOutcomeReported leaves through the outbox, committed with the projection change.
         uses_outbox=True,
-        register_subscribers=lambda runtime: register_consumers(runtime, suffix=consumer_suffix),
+        on_start=[start_views],
         openapi_description=DESCRIPTION,
     )

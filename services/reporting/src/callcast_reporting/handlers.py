@@ -32,6 +32,7 @@ from callcast_contracts.events import (
 )
 from callcast_reporting.adapters import queries
 from callcast_reporting.adapters.repository import PostgresReportRepository, ReportRepository
+from callcast_reporting.adapters.sql import Conn
 from callcast_reporting.domain import projection as p
 from callcast_reporting.domain.jobs import JobVerdict
 from callcast_reporting.domain.outcomes import outcome_msg_id, outcome_reported, outcome_subject
@@ -245,22 +246,28 @@ PROGRAM_EVENT_HANDLERS: dict[type[Event], EventHandler] = {
 }
 
 
+async def apply_event(conn: Conn, handlers: dict[type[Event], EventHandler], env: Envelope[Event], seq: int) -> bool:
+    """Apply one event inside the caller's transaction (which keeps the position). Returns
+    whether an event went into the outbox (then wake the relay after the commit)."""
+    handler = handlers.get(type(env.data))
+    if handler is None:
+        return False
+    repo = PostgresReportRepository(conn)
+    await handler(repo, env, seq)
+    return repo.published > 0
+
+
 async def project(
     pool: Pool, projection: str, handlers: dict[type[Event], EventHandler], env: Envelope[Event], seq: int
 ) -> bool:
-    """Apply one event exactly once: the position check, the view change and the outbox entry
-    commit together. Returns whether an event went into the outbox (then wake the relay)."""
-    handler = handlers.get(type(env.data))
+    """Apply one event exactly once on its own: the position check, the view change and the
+    outbox entry commit together (what the ordered projection does per batch)."""
     async with pool.connection() as conn, conn.transaction():
         if not await projections.advance(conn, projection, seq):
             # Applied before: a redelivery, or a replay of what the view already has.
             log.debug("event already applied; skipped", projection=projection, seq=seq, type=env.type)
             return False
-        if handler is None:
-            return False
-        repo = PostgresReportRepository(conn)
-        await handler(repo, env, seq)
-        return repo.published > 0
+        return await apply_event(conn, handlers, env, seq)
 
 
 # -- queries -------------------------------------------------------------------------------------

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import httpx
+import msgspec
 import pytest
-from litestar.testing import AsyncTestClient
 from nats.aio.client import Client as NatsClient
 from reporting_scenario import CALLER_ID, PHONE, Scenario, expected_report
 from reporting_support import ReportingApp, append_all, eventually, get_json, outcomes_on
 
 from callcast_contracts.streams import CALLS
-from callcast_reporting.adapters.rebuild import forget_consumers
 from callcast_reporting.domain.outcomes import outcome_subject
 from callcast_reporting.handlers import CALL_EVENT_HANDLERS, PROGRAM_EVENT_HANDLERS, project
 from callcast_runtime.messaging import EventStore
+from callcast_runtime.settings import Settings
 
 pytestmark = pytest.mark.integration
 
@@ -22,13 +24,13 @@ pytestmark = pytest.mark.integration
 REPLAY_TIMEOUT = 120.0
 
 
-async def report_of(client: AsyncTestClient[Any], s: Scenario) -> dict[str, Any] | None:
+async def report_of(client: httpx.AsyncClient, s: Scenario) -> dict[str, Any] | None:
     status, body = await get_json(client, f"/api/call-report/{s.job_id}", s.org_id)
     return body if status == 200 else None
 
 
 async def settled_report(
-    client: AsyncTestClient[Any], s: Scenario, expected: dict[str, Any], *, timeout: float = 30.0
+    client: httpx.AsyncClient, s: Scenario, expected: dict[str, Any], *, timeout: float = 30.0
 ) -> dict[str, Any]:
     """The report once it equals ``expected``, or the last one seen (so the assert shows the diff)."""
     last: dict[str, Any] = {}
@@ -46,7 +48,7 @@ async def settled_report(
 
 
 async def test_report_of_a_busy_then_completed_job_is_projected_from_both_streams(
-    client: AsyncTestClient[Any], event_store: EventStore
+    client: httpx.AsyncClient, event_store: EventStore
 ) -> None:
     s = Scenario()
     await append_all(event_store, s.history())
@@ -74,7 +76,7 @@ async def test_report_of_a_busy_then_completed_job_is_projected_from_both_stream
 
 
 async def test_report_exists_as_queued_before_the_dialer_starts_then_turns_active(
-    client: AsyncTestClient[Any], event_store: EventStore
+    client: httpx.AsyncClient, event_store: EventStore
 ) -> None:
     s = Scenario()
     await append_all(event_store, [*s.enrolment(), s.dispatched(1, 0.5)])
@@ -104,9 +106,7 @@ async def test_report_exists_as_queued_before_the_dialer_starts_then_turns_activ
     )
 
 
-async def test_calls_list_one_row_per_attempt_with_its_job(
-    client: AsyncTestClient[Any], event_store: EventStore
-) -> None:
+async def test_calls_list_one_row_per_attempt_with_its_job(client: httpx.AsyncClient, event_store: EventStore) -> None:
     s, other = Scenario(), Scenario()
     other.org_id = s.org_id  # a second job of the same organization, in another execution
     await append_all(event_store, [*s.history(), *other.history()])
@@ -180,7 +180,7 @@ async def test_calls_list_one_row_per_attempt_with_its_job(
     ],
 )
 async def test_calls_list_rejects_a_bad_query_naming_the_parameter(
-    client: AsyncTestClient[Any], params: dict[str, str], field: str
+    client: httpx.AsyncClient, params: dict[str, str], field: str
 ) -> None:
     response = await client.get("/api/calls", params=params, headers={"X-Callcast-Org-Id": Scenario().org_id})
     assert response.status_code == 400
@@ -190,7 +190,7 @@ async def test_calls_list_rejects_a_bad_query_naming_the_parameter(
 
 
 async def test_another_organizations_report_and_calls_are_not_found(
-    client: AsyncTestClient[Any], event_store: EventStore
+    client: httpx.AsyncClient, event_store: EventStore
 ) -> None:
     s = Scenario()
     await append_all(event_store, s.history())
@@ -209,7 +209,7 @@ async def test_another_organizations_report_and_calls_are_not_found(
     assert (page["data"], page["meta"]["total"]) == ([], 0)
 
 
-async def test_report_path_id_must_be_a_uuid_and_the_org_header_is_required(client: AsyncTestClient[Any]) -> None:
+async def test_report_path_id_must_be_a_uuid_and_the_org_header_is_required(client: httpx.AsyncClient) -> None:
     status, body = await get_json(client, "/api/call-report/not-a-uuid", Scenario().org_id)
     assert (status, body["code"], list(body["fieldErrors"])) == (400, "VALIDATION_FAILED", ["jobId"])
     response = await client.get(f"/api/call-report/{Scenario().job_id}")
@@ -217,7 +217,7 @@ async def test_report_path_id_must_be_a_uuid_and_the_org_header_is_required(clie
 
 
 async def test_each_attempt_publishes_exactly_one_outcome_event(
-    client: AsyncTestClient[Any], event_store: EventStore, nc: NatsClient
+    client: httpx.AsyncClient, event_store: EventStore, nc: NatsClient
 ) -> None:
     s = Scenario()
     await append_all(event_store, s.history())
@@ -256,13 +256,12 @@ async def test_redelivered_events_change_nothing_and_publish_nothing(
         for stored in await event_store.load(item.stream, item.subject):
             assert not await project(reporting_app.runtime.db, name, handlers, stored.envelope, stored.seq)
 
-    # Consumers that forgot what they acknowledged redeliver both streams from the start.
+    # A restarted service reads on from its stored positions: the old events are not applied again.
     await reporting_app.stop()
-    await forget_consumers(nc.jetstream(), reporting_app.projections)
     client = await reporting_app.start()
     s2 = Scenario()
     await append_all(event_store, s2.history())  # something new behind the old events
-    # Each stream is applied in order: once the new job is settled, the old events were replayed.
+    # Each stream is applied in order: once the new job is settled, the old events were passed.
     expected2 = expected_report(s2)
     assert await settled_report(client, s2, expected2, timeout=REPLAY_TIMEOUT) == expected2
     assert await settled_report(client, s, expected, timeout=REPLAY_TIMEOUT) == expected
@@ -284,10 +283,33 @@ async def test_replaying_the_streams_into_an_empty_view_rebuilds_the_same_view(
 
     await reporting_app.stop()
     await reporting_app.drop_view()
-    await forget_consumers(nc.jetstream(), reporting_app.projections)
     client = await reporting_app.start()
 
     assert await settled_report(client, s, expected, timeout=REPLAY_TIMEOUT) == expected
     _, calls_after = await get_json(client, "/api/calls", s.org_id)
     assert calls_after == calls_before
     assert len(await outcomes_on(nc.jetstream(), subject)) == 2
+
+
+async def test_two_replicas_side_by_side_apply_each_event_once(
+    reporting_app: ReportingApp, reporting_settings: Settings, event_store: EventStore, nc: NatsClient
+) -> None:
+    replica = ReportingApp(
+        msgspec.structs.replace(reporting_settings, instance_id="reporting-replica"),
+        consumer_suffix=reporting_app.consumer_suffix,
+    )
+    await replica.start()
+    try:
+        scenarios = [Scenario() for _ in range(5)]
+        for s in scenarios:
+            await append_all(event_store, s.history())
+        for s in scenarios:
+            expected = expected_report(s)
+            for app in (reporting_app, replica):
+                assert app.client is not None
+                assert await settled_report(app.client, s, expected) == expected
+        await asyncio.sleep(0.5)  # a second outcome event would be published now
+        for s in scenarios:
+            assert len(await outcomes_on(nc.jetstream(), outcome_subject(s.org_id, s.job_id))) == 2
+    finally:
+        await replica.stop()

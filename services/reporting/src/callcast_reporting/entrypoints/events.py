@@ -1,9 +1,13 @@
-"""The two durable consumers that feed the read model: one per stream, applied in stream order."""
+"""The two views that feed the read model, one per stream, each applied in stream order on every
+replica (``OrderedProjection``: a consumer of its own from the stored position, one transaction
+per batch; a shared durable would let replicas skip each other's events)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from callcast_contracts.envelope import Event
-from callcast_contracts.streams import CALLS, PROGRAMS
+from callcast_contracts.streams import CALLS, PROGRAMS, StreamSpec
 from callcast_contracts.subjects import Context, all_of
 from callcast_reporting.handlers import (
     CALL_EVENT_HANDLERS,
@@ -11,16 +15,16 @@ from callcast_reporting.handlers import (
     PROGRAM_EVENT_HANDLERS,
     PROGRAMS_PROJECTION,
     EventHandler,
-    project,
+    apply_event,
 )
-from callcast_runtime.messaging import Delivery, durable_event_consumer
-from callcast_runtime.messaging import EventHandler as DeliveryHandler
+from callcast_runtime.messaging import Delivery
+from callcast_runtime.ordered_projection import OrderedProjection
 from callcast_runtime.service import Runtime
 
 
 def projections(suffix: str = "") -> dict[str, str]:
-    """Durable consumer name (also the projection's name in ``projection_positions``) → its
-    stream. ``suffix`` keeps a second reporting instance on the same NATS (a test) apart."""
+    """Projection name (its key in ``projection_positions``) → its stream. ``suffix`` keeps a
+    second reporting instance on the same NATS and database (a test) apart."""
     return {CALLS_PROJECTION + suffix: CALLS.name, PROGRAMS_PROJECTION + suffix: PROGRAMS.name}
 
 
@@ -28,29 +32,33 @@ def projections(suffix: str = "") -> dict[str, str]:
 PROJECTIONS = projections()
 
 
-def register_consumers(runtime: Runtime, *, suffix: str = "") -> None:
-    def applying(projection: str, handlers: dict[type[Event], EventHandler]) -> DeliveryHandler:
-        async def handle(delivery: Delivery) -> None:
-            enqueued = await project(runtime.db, projection, handlers, delivery.envelope, delivery.seq)
-            if enqueued and runtime.relay is not None:
-                runtime.relay.wake()
+def _view(
+    runtime: Runtime, name: str, stream: StreamSpec, subject: str, handlers: dict[type[Event], EventHandler]
+) -> OrderedProjection:
+    enqueued: list[bool] = []
 
-        return handle
+    async def apply(conn: Any, d: Delivery) -> None:
+        if await apply_event(conn, handlers, d.envelope, d.seq):
+            enqueued.append(True)
 
-    calls, programs = CALLS_PROJECTION + suffix, PROGRAMS_PROJECTION + suffix
-    durable_event_consumer(
-        runtime.broker,
-        stream=CALLS,
-        durable=calls,
-        subject=all_of(Context.CALLS),
-        handler=applying(calls, CALL_EVENT_HANDLERS),
-        description="Call events projected into call reports and call rows; CallEnded publishes the outcome.",
+    def committed(applied: list[Delivery]) -> None:
+        # CallOutcomeReported entries went into the outbox with the batch: send them now.
+        if enqueued and runtime.relay is not None:
+            runtime.relay.wake()
+        enqueued.clear()
+
+    return OrderedProjection(
+        name=name,
+        stream=stream,
+        subject=subject,
+        apply=apply,
+        after_commit=committed,
+        instance_id=runtime.settings.instance_id,
     )
-    durable_event_consumer(
-        runtime.broker,
-        stream=PROGRAMS,
-        durable=programs,
-        subject=all_of(Context.PROGRAMS),
-        handler=applying(programs, PROGRAM_EVENT_HANDLERS),
-        description="Executions, enrolled jobs, dispatched attempts and job verdicts projected into call reports.",
-    )
+
+
+def views(runtime: Runtime, *, suffix: str = "") -> list[OrderedProjection]:
+    return [
+        _view(runtime, CALLS_PROJECTION + suffix, CALLS, all_of(Context.CALLS), CALL_EVENT_HANDLERS),
+        _view(runtime, PROGRAMS_PROJECTION + suffix, PROGRAMS, all_of(Context.PROGRAMS), PROGRAM_EVENT_HANDLERS),
+    ]
