@@ -51,6 +51,7 @@ AfterCommit = Callable[[list[Delivery]], None]
 INACTIVE_THRESHOLD_S = 120.0
 RETRY_PAUSE_S = 0.5
 IDLE_POLL_S = 5.0
+LOCK_TIMEOUT_S = 10.0
 DRAIN_POLL_S = 0.05
 
 
@@ -132,7 +133,9 @@ class OrderedProjection:
                         msgs = await sub.fetch(self.batch_size, timeout=DRAIN_POLL_S)
                 except (nats.errors.TimeoutError, TimeoutError):
                     idle = True
+                    _raise_if_cancelled()
                     continue
+                _raise_if_cancelled()
                 idle = False
                 batch: list[Delivery] = []
                 for msg in msgs:
@@ -176,6 +179,9 @@ class OrderedProjection:
 
     async def _apply_part(self, pool: Pool, part: list[Delivery], end: int) -> list[Delivery]:
         async with pool.connection() as conn, conn.transaction():
+            # Bounded: a transaction that another replica left open (a process stopped while it
+            # held the position) fails this batch, which is tried again, instead of a wait forever.
+            await conn.execute(f"SET LOCAL lock_timeout = '{int(LOCK_TIMEOUT_S * 1000)}ms'")
             position = await _lock_position(conn, self.name)
             if end <= position:
                 return []  # another replica applied it
@@ -251,3 +257,13 @@ def _consumer_name(projection: str, instance_id: str) -> str:
     # whose position may be ahead of what was committed.
     raw = f"{projection}-{instance_id or 'replica'}-{uuid.uuid4().hex[:8]}"
     return re.sub(r"[^A-Za-z0-9_-]", "_", raw)
+
+
+def _raise_if_cancelled() -> None:
+    """nats-py's fetch waits with ``asyncio.wait_for`` inside a task of its own; when a message
+    comes just as this task is cancelled, Python 3.11's ``wait_for`` returns it and the cancel is
+    lost (seen: a stopped replica went on fetching, and shutdown waited for it forever). The
+    task still counts the request (``cancelling()``): honour it here."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError

@@ -106,7 +106,7 @@ async def test_replicas_side_by_side_apply_each_event_once_in_stream_order(js: J
     finally:
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 15)
         await js.delete_stream(stream.name)
 
 
@@ -118,7 +118,7 @@ async def test_a_replica_stopped_midway_and_one_joining_late_leave_no_gap(js: Je
     first = asyncio.create_task(_projection(stream, "first").run(js, pool))
     await _until_applied(pool, 50)
     first.cancel()  # stopped between two batches, or in the middle of one (rolled back)
-    await asyncio.gather(first, return_exceptions=True)
+    await asyncio.wait_for(asyncio.gather(first, return_exceptions=True), 15)
     seqs += await _publish(js, stream, 200)
     late = _projection(stream, "late")
     task = asyncio.create_task(late.run(js, pool))
@@ -133,5 +133,5 @@ async def test_a_replica_stopped_midway_and_one_joining_late_leave_no_gap(js: Je
         assert names[0].startswith("test-view-late-")
     finally:
         task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        await asyncio.wait_for(asyncio.gather(task, return_exceptions=True), 15)
         await js.delete_stream(stream.name)

@@ -28,6 +28,7 @@ async def _start_dispatcher(runtime: Runtime) -> None:
         runtime.spawn(projection.run(runtime.js, runtime.db), f"projection-{name}")
     runtime.spawn(scheduler.run_dispatcher(), "dispatcher")
     runtime.spawn(scheduler.run_lease_sweeper(), "attempt-lease-sweeper")
+    runtime.spawn(scheduler.run_launch_resumer(), "launch-resumer")
 
 
 def build_spec() -> ServiceSpec:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from callcast_contracts import ids
@@ -47,6 +48,9 @@ log = get_logger(__name__)
 #: Chunks per enrolment wave after the first (which is one chunk, so the first call starts soon).
 #: Small enough that a wave's hold on the execution row (the job counters' trigger) is short.
 WAVE_CHUNKS = 10
+#: A launch whose snapshot is still kept this long after it began stopped before its last wave.
+LAUNCH_RESUME_AFTER = timedelta(minutes=2)
+LAUNCH_RESUME_EVERY_S = 30.0
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 
 
@@ -110,6 +114,15 @@ class LaunchHandlers(ProjectionHandlers, LiveTriggers):
             raise errors.execution_already_running()
         if rest is not None:
             self._wake.set()
+            if not rest.resumed and len(rest.members) > ENROLL_CHUNK:
+                # Kept after the first commit, off the first call's path (the dispatcher is on
+                # it already); a crash before this point resumes from the audience as it is then.
+                async with self.rt.db.connection() as conn, conn.transaction():
+                    audience_id = rest.causation.data.audience_id
+                    if audience_id and not await dispatch_repo.keep_launch_snapshot(
+                        conn, org_id, audience_id, execution_id, len(rest.members)
+                    ):
+                        log.warning("audience changed during the launch; no snapshot kept", execution_id=execution_id)
             await self._enrol_waves(rest)
             log.info("execution launched", execution_id=execution_id, program_id=program_id, contacts=len(rest.members))
         async with self.rt.db.connection() as conn:
@@ -119,6 +132,43 @@ class LaunchHandlers(ProjectionHandlers, LiveTriggers):
             log.info("live execution launched", execution_id=execution_id, program_id=program_id, triggered=enrolled)
         self._wake.set()
         return execution_id
+
+    async def run_launch_resumer(self) -> None:
+        """Finish, every ``LAUNCH_RESUME_EVERY_S``, the launches that stopped before their last wave
+        (a crash, a lost connection) and that no client retried."""
+        while True:
+            try:
+                await self.resume_unfinished_launches()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("resuming unfinished launches failed; retrying")
+            await asyncio.sleep(LAUNCH_RESUME_EVERY_S)
+
+    async def resume_unfinished_launches(self, older_than: timedelta = LAUNCH_RESUME_AFTER) -> int:
+        """Enrol what is left of each launch whose snapshot is still kept after ``older_than``
+        (a launch in progress finishes well within it); how many were resumed. Enrolling twice
+        is harmless (jobs upserted, each chunk's msg-id stored once)."""
+        async with self.rt.db.connection() as conn:
+            unfinished = await dispatch_repo.unfinished_launches(conn, _now() - older_than)
+        for row in unfinished:
+            execution_id, org_id = str(row["id"]), str(row["org_id"])
+            earlier = await self.rt.events.load(PROGRAMS.name, execution_subject(org_id, execution_id))
+            if not earlier or not isinstance(earlier[0].envelope.data, ExecutionLaunched):
+                continue
+            async with self.rt.db.connection() as conn:
+                members = await dispatch_repo.launch_snapshot(conn, execution_id)
+            rest = _Enrolment(
+                org_id=org_id,
+                execution_id=execution_id,
+                members=members,
+                causation=earlier[0].envelope,
+                enrolled_before={e.envelope.data.chunk for e in earlier if isinstance(e.envelope.data, JobsEnrolled)},
+                resumed=True,
+            )
+            log.warning("resuming a launch that stopped before its last wave", execution_id=execution_id)
+            await self._enrol_waves(rest)
+        return len(unfinished)
 
     async def _launch_first_wave(
         self, org_id: str, program_id: str, key: str | None, org_timezone: str
@@ -171,16 +221,21 @@ class LaunchHandlers(ProjectionHandlers, LiveTriggers):
             flow = await repo.latest_flow_version(conn, org_id, str(program["flow_id"]))
             if flow is None:
                 raise errors.flow_not_found(str(program["flow_id"]))
-            is_live = program["mode"] == "live"
-            members = []
-            if not is_live:  # a live program enrols its contacts as their triggers come (live.py)
-                members = await dispatch_repo.callable_audience(conn, org_id, str(program["audience_id"]))
-                if not members:
-                    raise errors.audience_empty()
-
             now = _now()
             subj = execution_subject(org_id, execution_id)
             earlier = await self.rt.events.load(PROGRAMS.name, subj)
+            resuming = bool(earlier) and isinstance(earlier[0].envelope.data, ExecutionLaunched)
+            is_live = program["mode"] == "live"
+            members = []
+            if not is_live:  # a live program enrols its contacts as their triggers come (live.py)
+                # A resumed launch enrols what it snapshotted, in the same chunks (the audience
+                # may have changed since); a first try keeps its snapshot for that (launch()).
+                if resuming:
+                    members = await dispatch_repo.launch_snapshot(conn, execution_id)
+                if not members:
+                    members = await dispatch_repo.callable_audience(conn, org_id, str(program["audience_id"]))
+                if not members:
+                    raise errors.audience_empty()
             start_at = program["start_at"] or now
             launched = ExecutionLaunched(
                 execution_id=execution_id,
@@ -208,7 +263,7 @@ class LaunchHandlers(ProjectionHandlers, LiveTriggers):
                 members=members,
                 causation=envelope(launched, org_id=org_id, aggregate_id=execution_id),
             )
-            if earlier and isinstance(earlier[0].envelope.data, ExecutionLaunched):
+            if resuming and isinstance(earlier[0].envelope.data, ExecutionLaunched):
                 rest.causation = earlier[0].envelope
                 launched = earlier[0].envelope.data
                 rest.enrolled_before = {
@@ -244,6 +299,8 @@ class LaunchHandlers(ProjectionHandlers, LiveTriggers):
                 wave = []
         if wave:
             await self._commit_wave(rest, wave)
+        async with self.rt.db.connection() as conn:
+            await dispatch_repo.forget_launch_snapshot(conn, rest.execution_id)
 
     async def _commit_wave(self, rest: _Enrolment, wave: list[tuple[int, list[EnrolledJob]]]) -> None:
         async with self.rt.db.connection() as conn, conn.transaction():

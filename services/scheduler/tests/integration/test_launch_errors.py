@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -195,3 +196,38 @@ async def test_a_launch_retried_after_its_commit_failed_resumes_the_same_executi
     assert row is not None
     assert row["n"] == 1, "the retry started a second execution"
     _problem(await _launch(tenant, campaign.program_id), 400, "ExecutionAlreadyRunningError")
+
+
+async def test_a_launch_stopped_after_its_first_wave_is_finished_from_its_snapshot(
+    tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A launch that died in its waves (first chunk enrolled) is finished by the resumer from the
+    snapshot it kept, even though the audience changed meanwhile."""
+    from callcast_contracts import ids
+    from callcast_scheduler.adapters import dispatch_repository
+    from callcast_scheduler.launch import LaunchHandlers
+
+    campaign = await tenant.campaign(contacts=1200)  # three chunks of 500
+    scheduler = tenant.app.scheduler
+
+    async def dies(self: Any, rest: Any, wave: Any) -> None:
+        raise RuntimeError("the process died between two waves")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(LaunchHandlers, "_commit_wave", dies)
+        assert (await _launch(tenant, campaign.program_id)).status_code == 500
+    execution_id = ids.derived_id("execution", campaign.program_id, 1)
+    newcomer = await tenant.contact("+212600999111")
+    await tenant.audience(newcomer, audience_id=campaign.audience_id)  # after the snapshot
+    await tenant.app.views_caught_up()
+
+    assert await scheduler.resume_unfinished_launches(older_than=timedelta(0)) == 1
+    await tenant.app_caught_up()
+    async with tenant.app.runtime.db.connection() as conn:
+        cur = await conn.execute("SELECT id FROM jobs WHERE execution_id = %s", (execution_id,))
+        jobs = {str(r["id"]) for r in await cur.fetchall()}
+        assert await dispatch_repository.launch_snapshot(conn, execution_id) == []  # forgotten
+    assert jobs == {ids.job_id(execution_id, c.id) for c in campaign.contacts}
+    execution = await tenant.execution(execution_id)
+    assert execution["totalContacts"] == 1200
+    assert await scheduler.resume_unfinished_launches(older_than=timedelta(0)) == 0

@@ -58,9 +58,12 @@ async def test_a_live_launch_calls_each_contact_when_its_date_comes(tenant: Tena
     assert (execution["status"], execution["totalContacts"], execution["contactsPending"]) == ("running", 1, 1)
     await dialer.assert_no_command()  # its trigger is tomorrow 09:30 (UTC, the organization's zone)
 
+    # (A round on a moved clock serves every organization of the session: only this one's dial
+    # commands are looked at.)
     trigger = datetime.combine(tomorrow, time(9, 30), tzinfo=UTC)
-    assert await tenant.app.scheduler.dispatch_once(trigger - timedelta(minutes=1)) == 0
-    assert await tenant.app.scheduler.dispatch_once(trigger + timedelta(seconds=1)) == 1
+    await tenant.app.scheduler.dispatch_once(trigger - timedelta(minutes=1))
+    await dialer.assert_no_command()
+    await tenant.app.scheduler.dispatch_once(trigger + timedelta(seconds=1))
     command = await dialer.next_command()
     assert (command.data.contact_id, command.data.attempt_number) == (due.id, 1)
 
@@ -80,8 +83,7 @@ async def test_a_live_launch_calls_each_contact_when_its_date_comes(tenant: Tena
     await tenant.app.scheduler.dispatch_once(trigger + timedelta(seconds=2))
     execution = await tenant.execution(execution_id)
     assert (execution["status"], execution["contactsCompleted"], execution["contactsPending"]) == ("running", 1, 1)
-    second = trigger + timedelta(days=1, seconds=1)
-    assert await tenant.app.scheduler.dispatch_once(second) == 1
+    await tenant.app.scheduler.dispatch_once(trigger + timedelta(days=1, seconds=1))
     assert (await dialer.next_command()).data.contact_id == later.id
 
     cancelled = await act_ok(tenant, execution_id, "cancel")

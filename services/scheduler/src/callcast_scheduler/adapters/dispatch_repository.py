@@ -34,6 +34,46 @@ async def callable_audience(conn: Conn, org_id: str, audience_id: str) -> list[R
     return await cur.fetchall()
 
 
+async def keep_launch_snapshot(conn: Conn, org_id: str, audience_id: str, execution_id: str, expected: int) -> bool:
+    """Keep the callable audience, in ``callable_audience``'s order, as the launch's snapshot (in
+    PostgreSQL: no rows through Python). False, and nothing kept, when it no longer has the
+    ``expected`` members the launch counted (the audience changed in between)."""
+    cur = await conn.execute(
+        "INSERT INTO launch_members (execution_id, n, contact_id, phone) "
+        "SELECT %(execution)s, row_number() OVER (ORDER BY c.id), c.id, c.phone FROM audience_members m "
+        "JOIN contacts c ON c.org_id = m.org_id AND c.id = m.contact_id "
+        "WHERE m.org_id = %(org)s AND m.audience_id = %(audience)s AND NOT c.deleted "
+        f"AND NOT coalesce({OPTED_OUT_SQL}, false) ON CONFLICT DO NOTHING",
+        {"org": org_id, "audience": audience_id, "execution": execution_id, "yes": list(OPT_OUT_TRUE_VALUES)},
+    )
+    if cur.rowcount != expected:
+        await forget_launch_snapshot(conn, execution_id)
+        return False
+    return True
+
+
+async def launch_snapshot(conn: Conn, execution_id: str) -> list[Row]:
+    """The snapshot a launch kept (empty once its enrolment finished, or for a launch from before)."""
+    cur = await conn.execute(
+        "SELECT contact_id, phone FROM launch_members WHERE execution_id = %s ORDER BY n", (execution_id,)
+    )
+    return await cur.fetchall()
+
+
+async def forget_launch_snapshot(conn: Conn, execution_id: str) -> None:
+    await conn.execute("DELETE FROM launch_members WHERE execution_id = %s", (execution_id,))
+
+
+async def unfinished_launches(conn: Conn, older_than: datetime) -> list[Row]:
+    """Executions whose launch snapshot is still kept (the launch stopped before its last wave)."""
+    cur = await conn.execute(
+        "SELECT e.id, e.org_id FROM executions e WHERE e.id IN "
+        "(SELECT DISTINCT execution_id FROM launch_members WHERE created_at < %s)",
+        (older_than,),
+    )
+    return await cur.fetchall()
+
+
 # -- launch keys ------------------------------------------------------------------------------
 async def launch_key(conn: Conn, org_id: str, key: str) -> Row | None:
     cur = await conn.execute(
