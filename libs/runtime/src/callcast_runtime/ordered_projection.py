@@ -186,13 +186,14 @@ class OrderedProjection:
             if end <= position:
                 return []  # another replica applied it
             todo = [d for d in part if d.seq > position]
-            if self.apply_many is not None and todo:
+            if self.apply_many is None:
+                for d in todo:
+                    with self._span(d, 1):
+                        await self.apply(conn, d)
+            elif todo:
                 # One span for the part, in the trace of its first event.
                 with self._span(todo[0], len(todo)):
                     await self.apply_many(conn, todo)
-            for d in todo if self.apply_many is None else ():
-                with self._span(d, 1):
-                    await self.apply(conn, d)
             await conn.execute("UPDATE projection_positions SET position = %s WHERE projection = %s", (end, self.name))
             return todo
 

@@ -21,14 +21,19 @@ OPTED_OUT_SQL = " OR ".join(
 )
 
 
+#: The audience's members to call (``%(org)s``, ``%(audience)s``, ``%(yes)s``): deleted and
+#: opted-out contacts left out. One text for the launch's read and the snapshot it keeps.
+_CALLABLE_MEMBERS = (
+    "FROM audience_members m JOIN contacts c ON c.org_id = m.org_id AND c.id = m.contact_id "
+    "WHERE m.org_id = %(org)s AND m.audience_id = %(audience)s AND NOT c.deleted "
+    f"AND NOT coalesce({OPTED_OUT_SQL}, false)"
+)
+
+
 async def callable_audience(conn: Conn, org_id: str, audience_id: str) -> list[Row]:
-    """The audience's members to call: deleted and opted-out contacts left out, in id order."""
+    """The audience's members to call, in id order."""
     cur = await conn.execute(
-        "SELECT c.id AS contact_id, c.phone FROM audience_members m JOIN contacts c "
-        "ON c.org_id = m.org_id AND c.id = m.contact_id "
-        "WHERE m.org_id = %(org)s AND m.audience_id = %(audience)s AND NOT c.deleted "
-        f"AND NOT coalesce({OPTED_OUT_SQL}, false) "
-        "ORDER BY c.id",
+        f"SELECT c.id AS contact_id, c.phone {_CALLABLE_MEMBERS} ORDER BY c.id",
         {"org": org_id, "audience": audience_id, "yes": list(OPT_OUT_TRUE_VALUES)},
     )
     return await cur.fetchall()
@@ -40,10 +45,8 @@ async def keep_launch_snapshot(conn: Conn, org_id: str, audience_id: str, execut
     ``expected`` members the launch counted (the audience changed in between)."""
     cur = await conn.execute(
         "INSERT INTO launch_members (execution_id, n, contact_id, phone) "
-        "SELECT %(execution)s, row_number() OVER (ORDER BY c.id), c.id, c.phone FROM audience_members m "
-        "JOIN contacts c ON c.org_id = m.org_id AND c.id = m.contact_id "
-        "WHERE m.org_id = %(org)s AND m.audience_id = %(audience)s AND NOT c.deleted "
-        f"AND NOT coalesce({OPTED_OUT_SQL}, false) ON CONFLICT DO NOTHING",
+        f"SELECT %(execution)s, row_number() OVER (ORDER BY c.id), c.id, c.phone {_CALLABLE_MEMBERS} "
+        "ON CONFLICT DO NOTHING",
         {"org": org_id, "audience": audience_id, "execution": execution_id, "yes": list(OPT_OUT_TRUE_VALUES)},
     )
     if cur.rowcount != expected:
