@@ -271,14 +271,17 @@ class LaunchHandlers(ProjectionHandlers, LiveTriggers):
                 }
                 rest.resumed = True
                 log.warning("resuming a launch that did not finish", execution_id=execution_id)
-            else:
-                await self.rt.events.append(
-                    subj, rest.causation, msg_id=f"execution-{execution_id}-launched", expected_last_seq=0
-                )
-            # Read-your-writes: the projection would create the same rows (idempotently).
+            # Read-your-writes: the projection would create the same rows (idempotently). Before
+            # the append: the projection's insert of this execution then waits for this
+            # transaction. After it, the projection could insert first and wait for the program
+            # row this transaction locked while this insert waits for the projection: a deadlock.
             await self._project_launched(
                 conn, org_id, launched, rest.causation.occurred_at, inject_headers().get("traceparent")
             )
+            if not rest.resumed:
+                await self.rt.events.append(
+                    subj, rest.causation, msg_id=f"execution-{execution_id}-launched", expected_last_seq=0
+                )
             first = next(rest.chunks(), None)
             if first is not None:
                 await self._enrol(conn, rest, [first])
