@@ -129,11 +129,11 @@ async def upsert_jobs(conn: Conn, org_id: str, execution_id: str, jobs: Sequence
 # -- a dispatch round ---------------------------------------------------------------------------
 async def due_jobs(conn: Conn, execution_id: str, now: datetime, limit: int) -> list[Row]:
     """Up to ``limit`` due jobs, locked for this round (others skip them); walks
-    ``jobs_dispatch_order``."""
+    ``jobs_due_order`` (migration 0007) as one range."""
     cur = await conn.execute(
         "SELECT id, contact_id, phone, status, attempts, last_seq FROM jobs WHERE execution_id = %s "
-        "AND status IN ('pending', 'pending_retry') AND (next_attempt_at IS NULL OR next_attempt_at <= %s) "
-        "ORDER BY next_attempt_at NULLS FIRST, id LIMIT %s FOR UPDATE SKIP LOCKED",
+        "AND status IN ('pending', 'pending_retry') AND coalesce(next_attempt_at, '-infinity'::timestamptz) <= %s "
+        "ORDER BY coalesce(next_attempt_at, '-infinity'::timestamptz), id LIMIT %s FOR UPDATE SKIP LOCKED",
         (execution_id, now, limit),
     )
     return await cur.fetchall()
@@ -146,8 +146,8 @@ async def defer_jobs(conn: Conn, deferred: Sequence[tuple[str, datetime]]) -> No
     await conn.execute(
         "UPDATE jobs SET next_attempt_at = d.at, updated_at = now() "
         "FROM unnest(%s::uuid[], %s::timestamptz[]) AS d(id, at) "
-        "WHERE jobs.id = d.id AND jobs.status IN ('pending', 'pending_retry')",
-        ([j for j, _ in deferred], [t for _, t in deferred]),
+        "WHERE jobs.id = d.id AND jobs.id = ANY(%s::uuid[]) AND jobs.status IN ('pending', 'pending_retry')",
+        ([j for j, _ in deferred], [t for _, t in deferred], [j for j, _ in deferred]),
     )
 
 
