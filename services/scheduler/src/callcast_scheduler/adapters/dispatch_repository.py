@@ -143,11 +143,13 @@ async def defer_jobs(conn: Conn, deferred: Sequence[tuple[str, datetime]]) -> No
     """Jobs that may not be called before a time of their own (a window in the recipient's zone)."""
     if not deferred:
         return
+    ids = [j for j, _ in deferred]
+    # ``ANY(ids)`` lets the planner probe the primary key (as in ``jobs_dispatched``).
     await conn.execute(
         "UPDATE jobs SET next_attempt_at = d.at, updated_at = now() "
         "FROM unnest(%s::uuid[], %s::timestamptz[]) AS d(id, at) "
         "WHERE jobs.id = d.id AND jobs.id = ANY(%s::uuid[]) AND jobs.status IN ('pending', 'pending_retry')",
-        ([j for j, _ in deferred], [t for _, t in deferred], [j for j, _ in deferred]),
+        (ids, [t for _, t in deferred], ids),
     )
 
 
